@@ -1,0 +1,73 @@
+//! base64url without padding (RFC 7515 §2), strict: padding, whitespace and
+//! non-canonical trailing bits are rejected. Also random ids and salts.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use ring::rand::{SecureRandom, SystemRandom};
+
+/// Encodes bytes as base64url without padding.
+pub fn encode(bytes: impl AsRef<[u8]>) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Decodes strict base64url without padding; `None` if the text is not that.
+pub fn decode(text: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(text).ok()
+}
+
+/// Fills a fresh array with bytes from the operating system's CSPRNG.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    // The system RNG only fails if the OS has no entropy source at all; there
+    // is nothing sensible to do then but stop.
+    SystemRandom::new()
+        .fill(&mut out)
+        .expect("operating system random source failed");
+    out
+}
+
+/// A new random identifier in UUID version 4 form.
+pub fn new_id() -> String {
+    let mut b: [u8; 16] = random_bytes();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// SHA-256 of `data`, base64url-encoded: the digest SD-JWT and RFC 7638 use.
+pub fn sha256_b64(data: &[u8]) -> String {
+    encode(ring::digest::digest(&ring::digest::SHA256, data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_strictness() {
+        assert_eq!(encode(b"hi?"), "aGk_");
+        assert_eq!(decode("aGk_").unwrap(), b"hi?");
+        assert!(decode("aGk=").is_none(), "padding rejected");
+        assert!(decode("aG k_").is_none(), "whitespace rejected");
+        assert!(decode("aGk+").is_none(), "standard alphabet rejected");
+        assert!(
+            decode("aGl").is_none(),
+            "non-canonical trailing bits rejected"
+        );
+    }
+
+    #[test]
+    fn ids_are_uuid_v4_and_unique() {
+        let a = new_id();
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "4");
+        assert_ne!(a, new_id());
+    }
+}

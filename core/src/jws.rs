@@ -1,0 +1,337 @@
+//! Compact JWS (RFC 7515) with ES256 (raw R‖S, RFC 7518 §3.4) and
+//! EdDSA/Ed25519 (RFC 8037, RFC 9864). `alg: none`, unknown algorithms,
+//! algorithm/key mismatches, `crit` extensions, bad base64url and non-object
+//! JSON are refused.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::{b64, jwk::JwkError, VerifyingKey};
+
+/// A JWS signature algorithm Satchel accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Alg {
+    /// ECDSA on P-256 with SHA-256.
+    Es256,
+    /// EdDSA on Ed25519.
+    EdDsa,
+}
+
+impl Alg {
+    /// The `alg` header value written when signing.
+    pub fn name(self) -> &'static str {
+        match self {
+            Alg::Es256 => "ES256",
+            Alg::EdDsa => "EdDSA",
+        }
+    }
+
+    /// Parses an `alg` header value; `none` and unknown names are errors.
+    pub fn parse(name: &str) -> Result<Self, JoseError> {
+        match name {
+            "ES256" => Ok(Alg::Es256),
+            // RFC 9864 registers the fully-specified name; EdDSA is the older one.
+            "EdDSA" | "Ed25519" => Ok(Alg::EdDsa),
+            n if n.eq_ignore_ascii_case("none") => Err(JoseError::AlgNone),
+            other => Err(JoseError::UnsupportedAlg(other.chars().take(32).collect())),
+        }
+    }
+}
+
+/// Why a JWS was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JoseError {
+    /// The token does not have three dot-separated parts.
+    #[error("malformed JWS: {0}")]
+    Malformed(&'static str),
+    /// A part is not base64url.
+    #[error("{0} is not base64url")]
+    BadBase64(&'static str),
+    /// A part is not a JSON object.
+    #[error("{0} is not a JSON object")]
+    NotObject(&'static str),
+    /// `alg: none` (unsecured JWS) is never accepted.
+    #[error("alg none is not accepted")]
+    AlgNone,
+    /// An algorithm other than ES256 and EdDSA.
+    #[error("unsupported algorithm {0}")]
+    UnsupportedAlg(String),
+    /// The header algorithm does not match the key.
+    #[error("algorithm does not match the key")]
+    AlgKeyMismatch,
+    /// The header lists `crit` extensions, which Satchel does not process.
+    #[error("unsupported critical header parameters")]
+    CriticalHeader,
+    /// The signature does not verify with the key.
+    #[error("signature does not verify")]
+    BadSignature,
+    /// A key problem.
+    #[error(transparent)]
+    Key(#[from] JwkError),
+    /// The signer failed (key store error).
+    #[error("signing failed: {0}")]
+    Signing(String),
+}
+
+/// Something that signs JWS: a software key or a key in a platform key store.
+pub trait Signer: Send + Sync {
+    /// The algorithm of the key.
+    fn alg(&self) -> Alg;
+    /// Signs `message`, returning the raw JOSE signature (R‖S for ES256).
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError>;
+    /// The public key.
+    fn public_jwk(&self) -> Jwk;
+}
+
+use crate::Jwk;
+
+/// The protected header members Satchel reads.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Header {
+    /// `alg`.
+    pub alg: String,
+    /// `typ`, if any.
+    #[serde(default)]
+    pub typ: Option<String>,
+    /// `kid`, if any.
+    #[serde(default)]
+    pub kid: Option<String>,
+    /// `crit`, if any (always refused).
+    #[serde(default)]
+    pub crit: Option<Value>,
+}
+
+impl Header {
+    /// Whether `typ` equals `expected`, comparing as RFC 7515 §4.1.9 advises
+    /// (case-insensitive, with or without the `application/` prefix).
+    pub fn typ_is(&self, expected: &str) -> bool {
+        self.typ.as_deref().is_some_and(|t| {
+            let t = if t.len() > 12 && t[..12].eq_ignore_ascii_case("application/") {
+                &t[12..]
+            } else {
+                t
+            };
+            t.eq_ignore_ascii_case(expected)
+        })
+    }
+}
+
+/// A compact JWS split and decoded, signature not yet checked.
+#[derive(Debug, Clone)]
+pub struct DecodedJws<'a> {
+    /// The parsed protected header.
+    pub header: Header,
+    /// The decoded payload bytes.
+    pub payload: Vec<u8>,
+    /// `base64url(header).base64url(payload)`: what was signed.
+    pub signing_input: &'a str,
+    /// The decoded signature.
+    pub signature: Vec<u8>,
+    /// The algorithm named in the header (never `none`).
+    pub alg: Alg,
+}
+
+impl DecodedJws<'_> {
+    /// Verifies the signature with `key`; refuses an algorithm/key mismatch.
+    pub fn verify(&self, key: &VerifyingKey) -> Result<(), JoseError> {
+        if key.alg() != self.alg {
+            return Err(JoseError::AlgKeyMismatch);
+        }
+        if key.verify(self.signing_input.as_bytes(), &self.signature) {
+            Ok(())
+        } else {
+            Err(JoseError::BadSignature)
+        }
+    }
+
+    /// The payload parsed as a JSON object.
+    pub fn payload_object(&self) -> Result<Map<String, Value>, JoseError> {
+        match serde_json::from_slice(&self.payload) {
+            Ok(Value::Object(map)) => Ok(map),
+            _ => Err(JoseError::NotObject("payload")),
+        }
+    }
+}
+
+/// Splits and decodes a compact JWS without checking the signature.
+pub fn decode(token: &str) -> Result<DecodedJws<'_>, JoseError> {
+    let mut parts = token.splitn(4, '.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(JoseError::Malformed("expected three dot-separated parts"));
+    };
+    let header_bytes = b64::decode(h).ok_or(JoseError::BadBase64("header"))?;
+    let header: Header = match serde_json::from_slice::<Value>(&header_bytes) {
+        Ok(v @ Value::Object(_)) => {
+            serde_json::from_value(v).map_err(|_| JoseError::Malformed("header members"))?
+        }
+        _ => return Err(JoseError::NotObject("header")),
+    };
+    if header.crit.is_some() {
+        return Err(JoseError::CriticalHeader);
+    }
+    let alg = Alg::parse(&header.alg)?;
+    let payload = b64::decode(p).ok_or(JoseError::BadBase64("payload"))?;
+    let signature = b64::decode(s).ok_or(JoseError::BadBase64("signature"))?;
+    Ok(DecodedJws {
+        header,
+        payload,
+        signing_input: &token[..h.len() + 1 + p.len()],
+        signature,
+        alg,
+    })
+}
+
+/// Decodes and verifies a compact JWS with `key`, returning the payload object.
+pub fn verify(token: &str, key: &VerifyingKey) -> Result<(Header, Map<String, Value>), JoseError> {
+    let jws = decode(token)?;
+    jws.verify(key)?;
+    let payload = jws.payload_object()?;
+    Ok((jws.header, payload))
+}
+
+/// Signs `payload` as a compact JWS. `alg` is set from the signer; the other
+/// header members (e.g. `typ`, `kid`) come from `header`.
+pub fn sign(
+    header: Map<String, Value>,
+    payload: &Value,
+    signer: &dyn Signer,
+) -> Result<String, JoseError> {
+    let mut header = header;
+    header.insert("alg".into(), Value::String(signer.alg().name().into()));
+    let mut input = b64::encode(Value::Object(header).to_string());
+    input.push('.');
+    input.push_str(&b64::encode(payload.to_string()));
+    let sig = signer.sign(input.as_bytes())?;
+    input.push('.');
+    input.push_str(&b64::encode(sig));
+    Ok(input)
+}
+
+/// A JWS header with `typ` set.
+pub fn header_with_typ(typ: &str) -> Map<String, Value> {
+    let mut h = Map::new();
+    h.insert("typ".into(), Value::String(typ.into()));
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::SoftwareKey;
+
+    fn forge(header: Value, payload: Value) -> String {
+        format!(
+            "{}.{}.{}",
+            b64::encode(header.to_string()),
+            b64::encode(payload.to_string()),
+            ""
+        )
+    }
+
+    #[test]
+    fn sign_and_verify_both_algorithms() {
+        for key in [
+            SoftwareKey::generate_es256().unwrap(),
+            SoftwareKey::generate_ed25519().unwrap(),
+        ] {
+            let token = sign(header_with_typ("test"), &json!({"a": 1}), &key).unwrap();
+            let vk = key.public_jwk().verifying_key().unwrap();
+            let (h, p) = verify(&token, &vk).unwrap();
+            assert!(h.typ_is("test"));
+            assert_eq!(p["a"], 1);
+        }
+    }
+
+    #[test]
+    fn refuses_bad_tokens() {
+        let es = SoftwareKey::generate_es256().unwrap();
+        let ed = SoftwareKey::generate_ed25519().unwrap();
+        let vk = es.public_jwk().verifying_key().unwrap();
+        let token = sign(Map::new(), &json!({"a": 1}), &es).unwrap();
+
+        assert_eq!(
+            verify("a.b", &vk).unwrap_err(),
+            JoseError::Malformed("expected three dot-separated parts")
+        );
+        assert_eq!(
+            verify("a.b.c.d", &vk).unwrap_err(),
+            JoseError::Malformed("expected three dot-separated parts")
+        );
+        assert_eq!(
+            verify("!!.e30.AA", &vk).unwrap_err(),
+            JoseError::BadBase64("header")
+        );
+        assert_eq!(
+            verify(&forge(json!({"alg": "none"}), json!({})), &vk).unwrap_err(),
+            JoseError::AlgNone
+        );
+        assert_eq!(
+            verify(&forge(json!({"alg": "NONE"}), json!({})), &vk).unwrap_err(),
+            JoseError::AlgNone
+        );
+        assert!(matches!(
+            verify(&forge(json!({"alg": "HS256"}), json!({})), &vk).unwrap_err(),
+            JoseError::UnsupportedAlg(_)
+        ));
+        assert_eq!(
+            verify(
+                &forge(json!({"alg": "ES256", "crit": ["b64"]}), json!({})),
+                &vk
+            )
+            .unwrap_err(),
+            JoseError::CriticalHeader
+        );
+        let not_obj = format!("{}.e30.AA", b64::encode("[1]"));
+        assert_eq!(
+            verify(&not_obj, &vk).unwrap_err(),
+            JoseError::NotObject("header")
+        );
+
+        // Algorithm / key mismatch: an EdDSA token checked with a P-256 key.
+        let ed_token = sign(Map::new(), &json!({}), &ed).unwrap();
+        assert_eq!(
+            verify(&ed_token, &vk).unwrap_err(),
+            JoseError::AlgKeyMismatch
+        );
+
+        // Wrong key of the right type.
+        let other = SoftwareKey::generate_es256()
+            .unwrap()
+            .public_jwk()
+            .verifying_key()
+            .unwrap();
+        assert_eq!(verify(&token, &other).unwrap_err(), JoseError::BadSignature);
+
+        // Tampered payload.
+        let mut parts: Vec<&str> = token.split('.').collect();
+        let evil = b64::encode(r#"{"a":2}"#);
+        parts[1] = &evil;
+        assert_eq!(
+            verify(&parts.join("."), &vk).unwrap_err(),
+            JoseError::BadSignature
+        );
+
+        // Signed non-object payload.
+        let arr = sign(Map::new(), &json!([1, 2]), &es).unwrap();
+        assert_eq!(
+            verify(&arr, &vk).unwrap_err(),
+            JoseError::NotObject("payload")
+        );
+    }
+
+    #[test]
+    fn typ_comparison() {
+        let h = Header {
+            alg: "ES256".into(),
+            typ: Some("application/DC+SD-JWT".into()),
+            kid: None,
+            crit: None,
+        };
+        assert!(h.typ_is("dc+sd-jwt"));
+        assert!(!h.typ_is("kb+jwt"));
+    }
+}

@@ -1,0 +1,23 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod b64;
+pub mod der;
+pub mod jwk;
+pub mod jws;
+pub mod keystore;
+pub mod sd_jwt;
+pub mod software_keystore;
+pub mod wallet;
+
+mod clock;
+
+pub use clock::unix_now;
+pub use jwk::{Jwk, JwkError, VerifyingKey};
+pub use jws::{Alg, JoseError, Signer};
+pub use keystore::{KeyAlgorithm, KeyStore, KeyStoreError, KeyStoreSigner};
+pub use software_keystore::{SoftwareKey, SoftwareKeyStore};
+pub use wallet::{
+    Credential, CredentialFilter, CredentialStatus, Space, SpaceKind, Wallet, WalletError,
+};

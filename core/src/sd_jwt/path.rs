@@ -1,0 +1,125 @@
+//! Claim paths (SD-JWT VC §"Claim Path"): a list of object keys, array
+//! indices, and `null` for "every element".
+
+use std::fmt;
+
+use serde_json::Value;
+
+use super::SdJwtError;
+
+/// One step of a claim path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PathElement {
+    /// An object property.
+    Key(String),
+    /// An array element by position.
+    Index(usize),
+    /// Every element of an array (`null` in JSON).
+    AllElements,
+}
+
+/// A path to a claim, e.g. `["address", "street"]` or `["nationalities", null]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct ClaimPath(pub Vec<PathElement>);
+
+impl ClaimPath {
+    /// A path of object keys.
+    pub fn keys<S: AsRef<str>>(keys: &[S]) -> Self {
+        ClaimPath(
+            keys.iter()
+                .map(|k| PathElement::Key(k.as_ref().to_owned()))
+                .collect(),
+        )
+    }
+
+    /// Parses the JSON array form: strings, non-negative integers, `null`.
+    pub fn from_json(value: &Value) -> Result<Self, SdJwtError> {
+        let items = value
+            .as_array()
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| SdJwtError::Malformed("claim path must be a non-empty array".into()))?;
+        items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(PathElement::Key(s.clone())),
+                Value::Null => Ok(PathElement::AllElements),
+                Value::Number(n) => n
+                    .as_u64()
+                    .map(|i| PathElement::Index(i as usize))
+                    .ok_or_else(|| SdJwtError::Malformed("claim path index must be >= 0".into())),
+                _ => Err(SdJwtError::Malformed(
+                    "claim path element must be string, int or null".into(),
+                )),
+            })
+            .collect::<Result<_, _>>()
+            .map(ClaimPath)
+    }
+
+    /// Parses the dotted text form used on the command line:
+    /// `address.street`, `nationalities.0`, `nationalities.*`.
+    pub fn parse_dotted(text: &str) -> Result<Self, SdJwtError> {
+        if text.is_empty() || text.split('.').any(str::is_empty) {
+            return Err(SdJwtError::Malformed(format!("bad claim path {text:?}")));
+        }
+        Ok(ClaimPath(
+            text.split('.')
+                .map(|p| match p {
+                    "*" => PathElement::AllElements,
+                    p if p.bytes().all(|b| b.is_ascii_digit()) => p
+                        .parse()
+                        .map(PathElement::Index)
+                        .unwrap_or(PathElement::Key(p.into())),
+                    p => PathElement::Key(p.to_owned()),
+                })
+                .collect(),
+        ))
+    }
+
+    /// The JSON array form.
+    pub fn to_json(&self) -> Value {
+        Value::Array(
+            self.0
+                .iter()
+                .map(|e| match e {
+                    PathElement::Key(k) => Value::String(k.clone()),
+                    PathElement::Index(i) => Value::from(*i),
+                    PathElement::AllElements => Value::Null,
+                })
+                .collect(),
+        )
+    }
+
+    /// Whether `concrete` (keys and indices only) is matched by the first
+    /// `concrete.len()` elements of this pattern, or this whole pattern is
+    /// matched by a prefix of `concrete`.
+    pub(crate) fn related_to(&self, concrete: &[PathElement]) -> bool {
+        self.0.iter().zip(concrete).all(|(p, c)| {
+            p == c || (*p == PathElement::AllElements && matches!(c, PathElement::Index(_)))
+        })
+    }
+}
+
+impl fmt::Display for ClaimPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.to_json())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_both_forms() {
+        let p = ClaimPath::parse_dotted("a.0.*").unwrap();
+        assert_eq!(
+            p,
+            ClaimPath::from_json(&serde_json::json!(["a", 0, null])).unwrap()
+        );
+        assert_eq!(p.to_json(), serde_json::json!(["a", 0, null]));
+        assert!(ClaimPath::parse_dotted("a..b").is_err());
+        assert!(ClaimPath::from_json(&serde_json::json!([])).is_err());
+        assert!(ClaimPath::from_json(&serde_json::json!(["a", -1])).is_err());
+        assert!(ClaimPath::from_json(&serde_json::json!([true])).is_err());
+    }
+}

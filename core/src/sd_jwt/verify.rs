@@ -1,0 +1,255 @@
+//! Verifying SD-JWTs and SD-JWT VCs (RFC 9901 §7.1–7.3).
+
+use serde_json::{Map, Value};
+
+use super::{resolve::resolve, Disclosure, SdJwtError, KB_TYP, MAX_TOKEN_LEN, VC_TYP};
+use crate::{b64, jws, Jwk, VerifyingKey};
+
+/// Which `typ` the issuer-signed JWT must carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypPolicy {
+    /// SD-JWT VC: `typ` must be `dc+sd-jwt`; `vct` required; `iss nbf exp cnf
+    /// vct status` never selectively disclosable.
+    SdJwtVc,
+    /// Plain SD-JWT: any `typ` (or none).
+    Any,
+    /// Plain SD-JWT with exactly this `typ`.
+    Exactly(String),
+}
+
+/// What the verifier expects of the key-binding JWT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyBindingCheck {
+    /// The verifier's identifier, expected in `aud`.
+    pub audience: String,
+    /// The nonce the verifier issued for this presentation.
+    pub nonce: String,
+    /// Oldest acceptable `iat`, in seconds before `now`.
+    pub max_age: i64,
+}
+
+impl KeyBindingCheck {
+    /// Expect `audience` and `nonce`, with `iat` at most 5 minutes old.
+    pub fn new(audience: &str, nonce: &str) -> Self {
+        KeyBindingCheck {
+            audience: audience.into(),
+            nonce: nonce.into(),
+            max_age: 300,
+        }
+    }
+}
+
+/// Verification policy and clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// `typ` policy.
+    pub typ: TypPolicy,
+    /// The current time, seconds since the Unix epoch (caller-supplied clock).
+    pub now: i64,
+    /// Allowed clock skew in seconds for `exp`, `nbf`, `iat`.
+    pub leeway: i64,
+    /// `Some` to require and check key binding; `None` not to require it.
+    pub key_binding: Option<KeyBindingCheck>,
+}
+
+impl VerifyOptions {
+    /// SD-JWT VC policy at `now`, key binding not required, 60 s leeway.
+    pub fn vc(now: i64) -> Self {
+        VerifyOptions {
+            typ: TypPolicy::SdJwtVc,
+            now,
+            leeway: 60,
+            key_binding: None,
+        }
+    }
+
+    /// Requires key binding for `audience` and `nonce`.
+    pub fn with_key_binding(mut self, audience: &str, nonce: &str) -> Self {
+        self.key_binding = Some(KeyBindingCheck::new(audience, nonce));
+        self
+    }
+}
+
+/// A verified SD-JWT.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedSdJwt {
+    /// The processed claims: digests resolved, `_sd`, `_sd_alg`, `...` removed.
+    pub claims: Map<String, Value>,
+    /// The holder key from `cnf.jwk`, if any.
+    pub holder_key: Option<Jwk>,
+    /// Whether a key-binding JWT was checked.
+    pub key_bound: bool,
+    /// How many disclosures were presented.
+    pub disclosure_count: usize,
+}
+
+/// The compact form split into its parts.
+pub(crate) struct Compact<'a> {
+    pub issuer_jwt: &'a str,
+    pub disclosures: Vec<&'a str>,
+    pub kb_jwt: Option<&'a str>,
+    /// Everything up to and including the last `~`: what `sd_hash` covers.
+    pub sd_input: &'a str,
+}
+
+pub(crate) fn split(token: &str) -> Result<Compact<'_>, SdJwtError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(SdJwtError::Malformed(format!(
+            "larger than {MAX_TOKEN_LEN} bytes"
+        )));
+    }
+    let token = token.trim();
+    let last = token
+        .rfind('~')
+        .ok_or_else(|| SdJwtError::Malformed("no ~ separator".into()))?;
+    let (sd_input, kb) = (&token[..=last], &token[last + 1..]);
+    let mut parts = sd_input[..last].split('~');
+    let issuer_jwt = parts.next().filter(|s| !s.is_empty());
+    let issuer_jwt = issuer_jwt.ok_or_else(|| SdJwtError::Malformed("empty issuer JWT".into()))?;
+    let disclosures: Vec<&str> = parts.collect();
+    if disclosures.iter().any(|d| d.is_empty()) {
+        return Err(SdJwtError::Malformed("empty disclosure".into()));
+    }
+    Ok(Compact {
+        issuer_jwt,
+        disclosures,
+        kb_jwt: (!kb.is_empty()).then_some(kb),
+        sd_input,
+    })
+}
+
+fn time_claim(claims: &Map<String, Value>, name: &'static str) -> Result<Option<i64>, SdJwtError> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .or_else(|| n.as_f64().map(|f| f as i64))
+            .map(Some)
+            .ok_or(SdJwtError::BadTimeClaim(name)),
+        Some(_) => Err(SdJwtError::BadTimeClaim(name)),
+    }
+}
+
+/// Verifies an SD-JWT (optionally with key binding) against the issuer key.
+pub fn verify(
+    token: &str,
+    issuer_key: &VerifyingKey,
+    options: &VerifyOptions,
+) -> Result<VerifiedSdJwt, SdJwtError> {
+    let compact = split(token)?;
+
+    // §7.1 step 2: the issuer-signed JWT, typ, signature.
+    let jwt = jws::decode(compact.issuer_jwt)?;
+    match &options.typ {
+        TypPolicy::Any => {}
+        TypPolicy::SdJwtVc | TypPolicy::Exactly(_) => {
+            let expected = match &options.typ {
+                TypPolicy::Exactly(t) => t.as_str(),
+                _ => VC_TYP,
+            };
+            if !jwt.header.typ_is(expected) {
+                return Err(SdJwtError::WrongTyp {
+                    expected: expected.into(),
+                    found: jwt.header.typ.clone().unwrap_or_else(|| "none".into()),
+                });
+            }
+        }
+    }
+    jwt.verify(issuer_key)?;
+    let payload = jwt.payload_object()?;
+
+    // §7.1 step 3–5: disclosures.
+    let disclosures = compact
+        .disclosures
+        .iter()
+        .map(|d| Disclosure::parse(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let vc = options.typ == TypPolicy::SdJwtVc;
+    let claims = resolve(payload, &disclosures, vc, false)?.claims;
+    if vc && !claims.get("vct").is_some_and(Value::is_string) {
+        return Err(SdJwtError::MissingVct);
+    }
+
+    // Validity window.
+    if let Some(exp) = time_claim(&claims, "exp")? {
+        if options.now >= exp + options.leeway {
+            return Err(SdJwtError::Expired);
+        }
+    }
+    if let Some(nbf) = time_claim(&claims, "nbf")? {
+        if nbf > options.now + options.leeway {
+            return Err(SdJwtError::NotYetValid);
+        }
+    }
+    if let Some(iat) = time_claim(&claims, "iat")? {
+        if iat > options.now + options.leeway {
+            return Err(SdJwtError::NotYetValid);
+        }
+    }
+
+    let holder_key = match claims.get("cnf").and_then(|c| c.get("jwk")) {
+        Some(jwk) => Some(Jwk::from_value(jwk)?),
+        None => None,
+    };
+
+    // §7.3: key binding.
+    let key_bound = match &options.key_binding {
+        None => false,
+        Some(check) => {
+            let kb = compact.kb_jwt.ok_or(SdJwtError::KeyBindingMissing)?;
+            let holder = holder_key.as_ref().ok_or(SdJwtError::NoHolderKey)?;
+            verify_key_binding(kb, holder, compact.sd_input, check, options)?;
+            true
+        }
+    };
+
+    Ok(VerifiedSdJwt {
+        claims,
+        holder_key,
+        key_bound,
+        disclosure_count: disclosures.len(),
+    })
+}
+
+fn verify_key_binding(
+    kb: &str,
+    holder: &Jwk,
+    sd_input: &str,
+    check: &KeyBindingCheck,
+    options: &VerifyOptions,
+) -> Result<(), SdJwtError> {
+    let jwt = jws::decode(kb).map_err(SdJwtError::KbSignature)?;
+    if !jwt.header.typ_is(KB_TYP) {
+        return Err(SdJwtError::KbWrongTyp);
+    }
+    jwt.verify(&holder.verifying_key()?)
+        .map_err(SdJwtError::KbSignature)?;
+    let claims = jwt.payload_object().map_err(SdJwtError::KbSignature)?;
+    let iat = claims
+        .get("iat")
+        .and_then(Value::as_i64)
+        .ok_or(SdJwtError::KbIat)?;
+    if iat > options.now + options.leeway || iat < options.now - check.max_age {
+        return Err(SdJwtError::KbIat);
+    }
+    if claims.get("nonce").and_then(Value::as_str) != Some(check.nonce.as_str()) {
+        return Err(SdJwtError::KbNonce);
+    }
+    if claims.get("aud").and_then(Value::as_str) != Some(check.audience.as_str()) {
+        return Err(SdJwtError::KbAudience);
+    }
+    let expected = b64::sha256_b64(sd_input.as_bytes());
+    let presented = claims
+        .get("sd_hash")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
+        return Err(SdJwtError::KbSdHash);
+    }
+    Ok(())
+}
+
+/// Compares without an early exit, so timing does not reveal the matching prefix.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,546 @@
+//! The encrypted on-device wallet.
+//!
+//! One SQLite file (WAL, one writer connection, one reader) holds spaces and
+//! credentials. Every record is sealed with AES-256-GCM under a random 256-bit
+//! data key, with the table and record id as associated data, so a record
+//! cannot be read, altered or moved to another row unnoticed. The data key is
+//! wrapped by the platform [`KeyStore`] and only ever unwrapped in memory.
+
+mod records;
+pub mod schema;
+
+use std::{
+    path::Path,
+    sync::{Arc, Mutex, MutexGuard},
+};
+
+use records::TrustedIssuer;
+pub use records::{Credential, CredentialFilter, CredentialStatus, Space, SpaceKind};
+use ring::aead::{LessSafeKey, UnboundKey, AES_256_GCM};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
+use serde::{de::DeserializeOwned, Serialize};
+use zeroize::Zeroizing;
+
+use crate::{
+    b64, jws,
+    keystore::{KeyAlgorithm, KeyStore, KeyStoreError, KeyStoreSigner},
+    sd_jwt::{self, ClaimPath, KeyBinding, SdJwtError, VerifyOptions},
+    software_keystore::{open_with, seal_with},
+    unix_now, Jwk,
+};
+
+/// Key store alias of the key that wraps the wallet's data key.
+pub const DATA_KEY_ALIAS: &str = "satchel.wallet.data-key";
+
+/// Why a wallet operation failed. Messages carry ids, never claim values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WalletError {
+    /// SQLite failed.
+    #[error("storage: {0}")]
+    Storage(String),
+    /// A stored record does not decrypt or does not belong where it is.
+    #[error("record {0} failed its integrity check")]
+    Integrity(String),
+    /// No such space or credential.
+    #[error("no {kind} with id {id}")]
+    NotFound {
+        /// `space` or `credential`.
+        kind: &'static str,
+        /// The id asked for.
+        id: String,
+    },
+    /// The credential did not verify.
+    #[error("credential rejected: {0}")]
+    Credential(#[from] SdJwtError),
+    /// The key store failed.
+    #[error("key store: {0}")]
+    KeyStore(#[from] KeyStoreError),
+    /// No issuer key was supplied and the issuer is not trusted.
+    #[error("unknown issuer {0}: supply its key or add it as trusted")]
+    UnknownIssuer(String),
+    /// The credential is bound (`cnf.jwk`) to another key than the space's.
+    #[error("credential is bound to another holder key than this space's")]
+    HolderMismatch,
+    /// The input is not acceptable.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// The file was written by a newer Satchel.
+    #[error("wallet file has schema version {0}, newer than this build supports")]
+    NewerSchema(i64),
+}
+
+impl From<rusqlite::Error> for WalletError {
+    fn from(e: rusqlite::Error) -> Self {
+        // rusqlite messages name SQL and columns, never bound values.
+        WalletError::Storage(e.to_string())
+    }
+}
+
+/// The wallet: the entry point of the SDK on a device. `Send + Sync`; share
+/// one per file across threads.
+pub struct Wallet {
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+    data_key: LessSafeKey,
+    keystore: Arc<dyn KeyStore>,
+}
+
+impl std::fmt::Debug for Wallet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wallet").finish_non_exhaustive()
+    }
+}
+
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    // Every write is one SQLite transaction, so a panic mid-way leaves the
+    // database consistent and the connection usable.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn configure(conn: &Connection) -> Result<(), WalletError> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(())
+}
+
+impl Wallet {
+    /// Opens (or creates) the wallet at `path`, unwrapping its data key with
+    /// `keystore`. Older files are migrated.
+    pub fn open(path: &Path, keystore: Arc<dyn KeyStore>) -> Result<Wallet, WalletError> {
+        let mut writer = Connection::open(path)?;
+        configure(&writer)?;
+        schema::migrate(&mut writer)?;
+        let data_key = Self::data_key(&writer, keystore.as_ref())?;
+        let reader = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        reader.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(Wallet {
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+            data_key,
+            keystore,
+        })
+    }
+
+    fn data_key(conn: &Connection, keystore: &dyn KeyStore) -> Result<LessSafeKey, WalletError> {
+        let wrapped: Option<Vec<u8>> = conn
+            .query_row("SELECT value FROM meta WHERE name = 'data_key'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let raw = match wrapped {
+            Some(w) => Zeroizing::new(keystore.unwrap_data_key(DATA_KEY_ALIAS, &w)?),
+            None => {
+                let key = Zeroizing::new(b64::random_bytes::<32>().to_vec());
+                let w = keystore.wrap_data_key(DATA_KEY_ALIAS, &key)?;
+                conn.execute(
+                    "INSERT INTO meta (name, value) VALUES ('data_key', ?1)",
+                    [w],
+                )?;
+                key
+            }
+        };
+        let unbound = UnboundKey::new(&AES_256_GCM, &raw)
+            .map_err(|_| WalletError::Integrity("data key".into()))?;
+        Ok(LessSafeKey::new(unbound))
+    }
+
+    /// The key store this wallet uses.
+    pub fn keystore(&self) -> Arc<dyn KeyStore> {
+        self.keystore.clone()
+    }
+
+    fn seal<T: Serialize>(&self, table: &str, id: &str, value: &T) -> Vec<u8> {
+        let plain = Zeroizing::new(serde_json::to_vec(value).unwrap_or_default());
+        seal_with(&self.data_key, format!("{table}/{id}").as_bytes(), &plain)
+    }
+
+    fn open_record<T: DeserializeOwned>(
+        &self,
+        table: &str,
+        id: &str,
+        sealed: &[u8],
+    ) -> Result<T, WalletError> {
+        let plain = open_with(&self.data_key, format!("{table}/{id}").as_bytes(), sealed)
+            .ok_or_else(|| WalletError::Integrity(id.into()))?;
+        serde_json::from_slice(&plain).map_err(|_| WalletError::Integrity(id.into()))
+    }
+
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, WalletError>,
+    ) -> Result<T, WalletError> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction()?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    // ---- spaces ----
+
+    /// Creates a space with a new ES256 holder key in the key store.
+    pub fn create_space(&self, name: &str, kind: SpaceKind) -> Result<Space, WalletError> {
+        if name.trim().is_empty() || name.len() > 200 {
+            return Err(WalletError::InvalidInput(
+                "space name must be 1-200 bytes".into(),
+            ));
+        }
+        let id = b64::new_id();
+        let alias = format!("satchel.space.{id}");
+        let holder_key = self.keystore.generate_key(&alias, KeyAlgorithm::Es256)?;
+        let space = Space {
+            id: id.clone(),
+            name: name.into(),
+            kind,
+            holder_key_alias: alias.clone(),
+            holder_key,
+            created_at: unix_now(),
+        };
+        let sealed = self.seal("spaces", &id, &space);
+        let stored = self.write(|tx| {
+            tx.execute(
+                "INSERT INTO spaces (id, sealed) VALUES (?1, ?2)",
+                params![id, sealed],
+            )?;
+            Ok(())
+        });
+        if let Err(e) = stored {
+            // Best effort: do not leave an orphan key behind.
+            let _ = self.keystore.delete_key(&alias);
+            return Err(e);
+        }
+        Ok(space)
+    }
+
+    /// All spaces, oldest first.
+    pub fn spaces(&self) -> Result<Vec<Space>, WalletError> {
+        let conn = lock(&self.reader);
+        let mut stmt = conn.prepare_cached("SELECT id, sealed FROM spaces")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, sealed) = row?;
+            out.push(self.open_record::<Space>("spaces", &id, &sealed)?);
+        }
+        out.sort_by_key(|s| s.created_at);
+        Ok(out)
+    }
+
+    /// One space.
+    pub fn space(&self, id: &str) -> Result<Space, WalletError> {
+        let conn = lock(&self.reader);
+        let sealed: Option<Vec<u8>> = conn
+            .query_row("SELECT sealed FROM spaces WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let sealed = sealed.ok_or_else(|| WalletError::NotFound {
+            kind: "space",
+            id: id.into(),
+        })?;
+        self.open_record("spaces", id, &sealed)
+    }
+
+    /// Deletes a space, its credentials and its holder key.
+    pub fn delete_space(&self, id: &str) -> Result<(), WalletError> {
+        let space = self.space(id)?;
+        self.write(|tx| {
+            tx.execute("DELETE FROM credentials WHERE space_id = ?1", [id])?;
+            tx.execute("DELETE FROM spaces WHERE id = ?1", [id])?;
+            Ok(())
+        })?;
+        self.keystore.delete_key(&space.holder_key_alias)?;
+        Ok(())
+    }
+
+    // ---- trusted issuers ----
+
+    /// Trusts `key` for credentials whose `iss` is `issuer`.
+    pub fn add_trusted_issuer(&self, issuer: &str, key: &Jwk) -> Result<(), WalletError> {
+        let id = format!("{}#{}", issuer, key.thumbprint());
+        let sealed = self.seal(
+            "trusted_issuers",
+            &id,
+            &TrustedIssuer {
+                issuer: issuer.into(),
+                key: key.clone(),
+            },
+        );
+        self.write(|tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO trusted_issuers (id, sealed) VALUES (?1, ?2)",
+                params![id, sealed],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Keys trusted for `issuer`.
+    pub fn trusted_issuer_keys(&self, issuer: &str) -> Result<Vec<Jwk>, WalletError> {
+        let conn = lock(&self.reader);
+        let mut stmt = conn.prepare_cached("SELECT id, sealed FROM trusted_issuers")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, sealed) = row?;
+            let t: TrustedIssuer = self.open_record("trusted_issuers", &id, &sealed)?;
+            if t.issuer == issuer {
+                out.push(t.key);
+            }
+        }
+        Ok(out)
+    }
+
+    // ---- credentials ----
+
+    /// Verifies an SD-JWT VC (as issued, with all disclosures) and stores it
+    /// sealed in `space_id`. The issuer key is `issuer_key` if given, else a
+    /// key trusted for the credential's `iss`. `now` is the verification time.
+    pub fn import_credential(
+        &self,
+        space_id: &str,
+        token: &str,
+        issuer_key: Option<&Jwk>,
+        now: i64,
+    ) -> Result<Credential, WalletError> {
+        let space = self.space(space_id)?;
+        let keys = match issuer_key {
+            Some(k) => vec![k.clone()],
+            None => {
+                let iss = unverified_issuer(token)?;
+                let keys = self.trusted_issuer_keys(&iss)?;
+                if keys.is_empty() {
+                    return Err(WalletError::UnknownIssuer(iss));
+                }
+                keys
+            }
+        };
+        let options = VerifyOptions::vc(now);
+        let mut result = Err(WalletError::InvalidInput("no issuer key".into()));
+        for key in &keys {
+            let vk = key.verifying_key().map_err(SdJwtError::from)?;
+            result = sd_jwt::verify(token, &vk, &options)
+                .map(|v| (v, key))
+                .map_err(WalletError::from);
+            if result.is_ok() {
+                break;
+            }
+        }
+        let (verified, key) = result?;
+        if let Some(holder) = &verified.holder_key {
+            if holder.thumbprint() != space.holder_key.thumbprint() {
+                return Err(WalletError::HolderMismatch);
+            }
+        }
+        let claims = verified.claims;
+        let time = |n: &str| claims.get(n).and_then(serde_json::Value::as_i64);
+        let credential = Credential {
+            id: b64::new_id(),
+            space_id: space.id.clone(),
+            vct: claims
+                .get("vct")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .into(),
+            issuer: claims
+                .get("iss")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned),
+            issuer_key: key.clone(),
+            issued_at: time("iat"),
+            valid_from: time("nbf"),
+            expires_at: time("exp"),
+            imported_at: unix_now(),
+            label: None,
+            revoked: false,
+            token: token.trim().to_owned(),
+            claims,
+        };
+        self.write(|tx| {
+            insert_credential(
+                tx,
+                &credential.id,
+                &space.id,
+                &self.seal("credentials", &credential.id, &credential),
+            )
+        })?;
+        Ok(credential)
+    }
+
+    /// Credentials in `space_id` matching `filter`, in import order.
+    pub fn credentials(
+        &self,
+        space_id: &str,
+        filter: &CredentialFilter,
+    ) -> Result<Vec<Credential>, WalletError> {
+        let now = if filter.now == 0 {
+            unix_now()
+        } else {
+            filter.now
+        };
+        let conn = lock(&self.reader);
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, space_id, sealed FROM credentials WHERE space_id = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([space_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, space, sealed) = row?;
+            let c = self.open_credential(&id, &space, &sealed)?;
+            if filter.matches(&c, now) {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    fn open_credential(
+        &self,
+        id: &str,
+        space_id: &str,
+        sealed: &[u8],
+    ) -> Result<Credential, WalletError> {
+        let c: Credential = self.open_record("credentials", id, sealed)?;
+        // The sealed copy names its space: a row moved to another space is caught.
+        if c.space_id != space_id || c.id != id {
+            return Err(WalletError::Integrity(id.into()));
+        }
+        Ok(c)
+    }
+
+    /// One credential.
+    pub fn credential(&self, id: &str) -> Result<Credential, WalletError> {
+        let conn = lock(&self.reader);
+        let row: Option<(String, Vec<u8>)> = conn
+            .query_row(
+                "SELECT space_id, sealed FROM credentials WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (space, sealed) = row.ok_or_else(|| WalletError::NotFound {
+            kind: "credential",
+            id: id.into(),
+        })?;
+        self.open_credential(id, &space, &sealed)
+    }
+
+    /// Deletes a credential.
+    pub fn delete_credential(&self, id: &str) -> Result<(), WalletError> {
+        let n = self.write(|tx| Ok(tx.execute("DELETE FROM credentials WHERE id = ?1", [id])?))?;
+        if n == 0 {
+            return Err(WalletError::NotFound {
+                kind: "credential",
+                id: id.into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Sets or clears the user's label of a credential.
+    pub fn set_label(&self, id: &str, label: Option<&str>) -> Result<Credential, WalletError> {
+        if label.is_some_and(|l| l.len() > 200) {
+            return Err(WalletError::InvalidInput(
+                "label longer than 200 bytes".into(),
+            ));
+        }
+        self.update_credential(id, |c| c.label = label.map(str::to_owned))
+    }
+
+    /// Records that the issuer revoked a credential (as seen in its status list).
+    pub fn mark_revoked(&self, id: &str) -> Result<Credential, WalletError> {
+        self.update_credential(id, |c| c.revoked = true)
+    }
+
+    fn update_credential(
+        &self,
+        id: &str,
+        f: impl FnOnce(&mut Credential),
+    ) -> Result<Credential, WalletError> {
+        self.write(|tx| {
+            let row: Option<(String, Vec<u8>)> = tx
+                .query_row(
+                    "SELECT space_id, sealed FROM credentials WHERE id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let (space, sealed) = row.ok_or_else(|| WalletError::NotFound {
+                kind: "credential",
+                id: id.into(),
+            })?;
+            let mut c = self.open_credential(id, &space, &sealed)?;
+            f(&mut c);
+            tx.execute(
+                "UPDATE credentials SET sealed = ?2 WHERE id = ?1",
+                params![id, self.seal("credentials", id, &c)],
+            )?;
+            Ok(c)
+        })
+    }
+
+    /// Presents a credential to `audience`: discloses the claims at `paths`
+    /// and signs a key-binding JWT over `nonce` with the space's holder key.
+    pub fn present(
+        &self,
+        credential_id: &str,
+        paths: &[ClaimPath],
+        audience: &str,
+        nonce: &str,
+        now: i64,
+    ) -> Result<String, WalletError> {
+        let c = self.credential(credential_id)?;
+        let space = self.space(&c.space_id)?;
+        let signer = KeyStoreSigner::new(self.keystore.clone(), &space.holder_key_alias)?;
+        let kb = KeyBinding {
+            audience,
+            nonce,
+            issued_at: now,
+            signer: &signer,
+        };
+        Ok(sd_jwt::present(&c.token, paths, Some(kb))?)
+    }
+}
+
+fn insert_credential(
+    tx: &Transaction<'_>,
+    id: &str,
+    space_id: &str,
+    sealed: &[u8],
+) -> Result<(), WalletError> {
+    tx.execute(
+        "INSERT INTO credentials (id, space_id, sealed, seq)
+         VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(seq), 0) + 1 FROM credentials))",
+        params![id, space_id, sealed],
+    )?;
+    Ok(())
+}
+
+/// The `iss` of an SD-JWT, read before verification to find the issuer key.
+fn unverified_issuer(token: &str) -> Result<String, WalletError> {
+    let jwt_part = token.trim().split('~').next().unwrap_or_default();
+    let jwt = jws::decode(jwt_part).map_err(SdJwtError::from)?;
+    let payload = jwt.payload_object().map_err(SdJwtError::from)?;
+    payload
+        .get("iss")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            WalletError::InvalidInput("credential has no iss; supply the issuer key".into())
+        })
+}

@@ -1,0 +1,129 @@
+//! What the wallet stores: spaces and credentials. Each is serialised to
+//! JSON and sealed; nothing here is ever written in plaintext.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::Jwk;
+
+/// Whose space it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpaceKind {
+    /// A citizen's personal digital space.
+    Personal,
+    /// A company's (legal person's) digital space.
+    Enterprise,
+}
+
+/// A digital space: a set of credentials under one holder key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Space {
+    /// Random id.
+    pub id: String,
+    /// A name the user chose.
+    pub name: String,
+    /// Personal or enterprise.
+    pub kind: SpaceKind,
+    /// Key store alias of the holder key.
+    pub holder_key_alias: String,
+    /// Public holder key (credentials are bound to it through `cnf.jwk`).
+    pub holder_key: Jwk,
+    /// Creation time, seconds since the Unix epoch.
+    pub created_at: i64,
+}
+
+/// Where a credential stands at a given time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialStatus {
+    /// Within its validity window and not revoked.
+    Valid,
+    /// Past `exp`.
+    Expired,
+    /// Before `nbf`.
+    NotYetValid,
+    /// Revoked by its issuer.
+    Revoked,
+}
+
+/// A stored SD-JWT VC.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Credential {
+    /// Random id.
+    pub id: String,
+    /// The space holding it.
+    pub space_id: String,
+    /// The credential type (`vct`).
+    pub vct: String,
+    /// The issuer (`iss`), if stated.
+    pub issuer: Option<String>,
+    /// The issuer key that verified it.
+    pub issuer_key: Jwk,
+    /// `iat`, if stated.
+    pub issued_at: Option<i64>,
+    /// `nbf`, if stated.
+    pub valid_from: Option<i64>,
+    /// `exp`, if stated.
+    pub expires_at: Option<i64>,
+    /// When it entered this wallet.
+    pub imported_at: i64,
+    /// A label the user chose.
+    pub label: Option<String>,
+    /// Revoked by its issuer (as last seen).
+    pub revoked: bool,
+    /// All claims, every disclosure resolved.
+    pub claims: Map<String, Value>,
+    /// The SD-JWT as issued (issuer JWT and all disclosures).
+    pub token: String,
+}
+
+impl Credential {
+    /// The status at `now` (seconds since the Unix epoch).
+    pub fn status(&self, now: i64) -> CredentialStatus {
+        if self.revoked {
+            CredentialStatus::Revoked
+        } else if self.expires_at.is_some_and(|e| now >= e) {
+            CredentialStatus::Expired
+        } else if self.valid_from.is_some_and(|n| now < n) {
+            CredentialStatus::NotYetValid
+        } else {
+            CredentialStatus::Valid
+        }
+    }
+}
+
+/// Which credentials to list. Empty fields match everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CredentialFilter {
+    /// Only this `vct`.
+    pub vct: Option<String>,
+    /// Only from this issuer.
+    pub issuer: Option<String>,
+    /// Only with this status at `now`.
+    pub status: Option<CredentialStatus>,
+    /// Only those expiring before this time.
+    pub expires_before: Option<i64>,
+    /// The time status is judged at; 0 means the system clock.
+    pub now: i64,
+}
+
+impl CredentialFilter {
+    pub(crate) fn matches(&self, c: &Credential, now: i64) -> bool {
+        self.vct.as_ref().is_none_or(|v| *v == c.vct)
+            && self
+                .issuer
+                .as_ref()
+                .is_none_or(|i| c.issuer.as_ref() == Some(i))
+            && self.status.is_none_or(|s| c.status(now) == s)
+            && self
+                .expires_before
+                .is_none_or(|t| c.expires_at.is_some_and(|e| e < t))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct TrustedIssuer {
+    pub issuer: String,
+    pub key: Jwk,
+}

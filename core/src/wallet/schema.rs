@@ -1,0 +1,96 @@
+//! The wallet's SQLite schema: its version lives in `PRAGMA user_version`;
+//! each numbered migration moves the file one version forward, in its own
+//! transaction. Old files are upgraded on open; newer ones are refused.
+
+use rusqlite::Connection;
+
+use super::WalletError;
+
+/// The schema version this build writes.
+pub const CURRENT_VERSION: i64 = 2;
+
+/// Version 1: metadata, spaces and credentials, each record sealed.
+pub const V1: &str = "
+CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE spaces (id TEXT PRIMARY KEY, sealed BLOB NOT NULL);
+CREATE TABLE credentials (
+    id TEXT PRIMARY KEY,
+    space_id TEXT NOT NULL REFERENCES spaces(id),
+    sealed BLOB NOT NULL
+);
+";
+
+/// Version 2: credentials keep their import order and are indexed by space;
+/// trusted issuer keys get a table.
+pub const V2: &str = "
+ALTER TABLE credentials ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+UPDATE credentials SET seq = rowid;
+CREATE INDEX credentials_by_space ON credentials(space_id, seq);
+CREATE TABLE trusted_issuers (id TEXT PRIMARY KEY, sealed BLOB NOT NULL);
+";
+
+const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [V1, V2];
+
+/// The file's schema version.
+pub fn version(conn: &Connection) -> Result<i64, WalletError> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// Brings the file up to [`CURRENT_VERSION`].
+pub fn migrate(conn: &mut Connection) -> Result<(), WalletError> {
+    let from = version(conn)?;
+    if from > CURRENT_VERSION {
+        return Err(WalletError::NewerSchema(from));
+    }
+    for v in from..CURRENT_VERSION {
+        let tx = conn.transaction()?;
+        tx.execute_batch(MIGRATIONS[v as usize])?;
+        tx.pragma_update(None, "user_version", v + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upgrades_a_version_1_file_keeping_its_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(V1).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute("INSERT INTO spaces VALUES ('s1', x'01')", [])
+            .unwrap();
+        conn.execute("INSERT INTO credentials VALUES ('c1', 's1', x'02')", [])
+            .unwrap();
+        conn.execute("INSERT INTO credentials VALUES ('c2', 's1', x'03')", [])
+            .unwrap();
+
+        migrate(&mut conn).unwrap();
+        assert_eq!(version(&conn).unwrap(), CURRENT_VERSION);
+        let rows: Vec<(String, i64)> = conn
+            .prepare("SELECT id, seq FROM credentials ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows, vec![("c1".into(), 1), ("c2".into(), 2)]);
+        conn.execute("INSERT INTO trusted_issuers VALUES ('i', x'00')", [])
+            .unwrap();
+        // Running again is a no-op.
+        migrate(&mut conn).unwrap();
+    }
+
+    #[test]
+    fn refuses_newer_files() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", CURRENT_VERSION + 1)
+            .unwrap();
+        assert!(matches!(
+            migrate(&mut conn),
+            Err(WalletError::NewerSchema(_))
+        ));
+    }
+}
