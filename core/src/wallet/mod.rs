@@ -544,3 +544,6 @@ fn unverified_issuer(token: &str) -> Result<String, WalletError> {
             WalletError::InvalidInput("credential has no iss; supply the issuer key".into())
         })
 }
+
+#[cfg(test)]
+mod tests;
