@@ -37,7 +37,9 @@ impl From<WalletError> for SatchelError {
             WalletError::NotFound { .. } => SatchelError::NotFound(msg),
             WalletError::Credential(e) => e.into(),
             WalletError::KeyStore(e) => e.into(),
-            WalletError::UnknownIssuer(_) | WalletError::HolderMismatch => SatchelError::Rejected(msg),
+            WalletError::UnknownIssuer(_) | WalletError::HolderMismatch => {
+                SatchelError::Rejected(msg)
+            }
             WalletError::InvalidInput(_) => SatchelError::InvalidInput(msg),
         }
     }
@@ -118,7 +120,9 @@ impl From<CoreKeyStoreError> for KeyStoreError {
         match e {
             CoreKeyStoreError::NotFound(alias) => KeyStoreError::NotFound { alias },
             CoreKeyStoreError::Unsupported(reason) => KeyStoreError::Unsupported { reason },
-            other => KeyStoreError::Platform { reason: other.to_string() },
+            other => KeyStoreError::Platform {
+                reason: other.to_string(),
+            },
         }
     }
 }

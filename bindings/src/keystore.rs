@@ -46,7 +46,11 @@ impl From<core::KeyAlgorithm> for KeyAlgorithm {
 pub trait PlatformKeyStore: Send + Sync {
     /// Generates a signing key under `alias`; returns its public key.
     /// Must fail rather than overwrite an existing key.
-    fn generate_key(&self, alias: String, algorithm: KeyAlgorithm) -> Result<Vec<u8>, KeyStoreError>;
+    fn generate_key(
+        &self,
+        alias: String,
+        algorithm: KeyAlgorithm,
+    ) -> Result<Vec<u8>, KeyStoreError>;
     /// The public key under `alias`.
     fn public_key(&self, alias: String) -> Result<Vec<u8>, KeyStoreError>;
     /// Signs `message` with the key under `alias`.
@@ -68,13 +72,23 @@ fn public_bytes(jwk: &Jwk) -> Result<Vec<u8>, KeyStoreError> {
     match jwk.verifying_key() {
         Ok(core::VerifyingKey::P256(p)) => Ok(p.to_vec()),
         Ok(core::VerifyingKey::Ed25519(k)) => Ok(k.to_vec()),
-        Err(e) => Err(KeyStoreError::Platform { reason: e.to_string() }),
+        Err(e) => Err(KeyStoreError::Platform {
+            reason: e.to_string(),
+        }),
     }
 }
 
 impl PlatformKeyStore for SoftwarePlatformKeyStore {
-    fn generate_key(&self, alias: String, algorithm: KeyAlgorithm) -> Result<Vec<u8>, KeyStoreError> {
-        public_bytes(&core::KeyStore::generate_key(&self.0, &alias, algorithm.into())?)
+    fn generate_key(
+        &self,
+        alias: String,
+        algorithm: KeyAlgorithm,
+    ) -> Result<Vec<u8>, KeyStoreError> {
+        public_bytes(&core::KeyStore::generate_key(
+            &self.0,
+            &alias,
+            algorithm.into(),
+        )?)
     }
     fn public_key(&self, alias: String) -> Result<Vec<u8>, KeyStoreError> {
         public_bytes(&core::KeyStore::public_key(&self.0, &alias)?)
@@ -105,7 +119,10 @@ pub fn in_memory_key_store() -> Arc<dyn PlatformKeyStore> {
 /// A software key store in a file encrypted under `passphrase` (Argon2id);
 /// created if missing. Not hardware-backed: for desktop use.
 #[uniffi::export]
-pub fn file_key_store(path: String, passphrase: String) -> Result<Arc<dyn PlatformKeyStore>, SatchelError> {
+pub fn file_key_store(
+    path: String,
+    passphrase: String,
+) -> Result<Arc<dyn PlatformKeyStore>, SatchelError> {
     let store = core::SoftwareKeyStore::open(&PathBuf::from(path), &passphrase)?;
     Ok(Arc::new(SoftwarePlatformKeyStore(store)))
 }
@@ -118,7 +135,11 @@ fn jwk_of(bytes: Vec<u8>) -> Result<Jwk, CoreKeyStoreError> {
 }
 
 impl core::KeyStore for ForeignKeyStore {
-    fn generate_key(&self, alias: &str, algorithm: core::KeyAlgorithm) -> Result<Jwk, CoreKeyStoreError> {
+    fn generate_key(
+        &self,
+        alias: &str,
+        algorithm: core::KeyAlgorithm,
+    ) -> Result<Jwk, CoreKeyStoreError> {
         jwk_of(self.0.generate_key(alias.into(), algorithm.into())?)
     }
     fn public_key(&self, alias: &str) -> Result<Jwk, CoreKeyStoreError> {

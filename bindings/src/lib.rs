@@ -13,7 +13,9 @@ use std::{path::PathBuf, sync::Arc};
 
 pub use error::{KeyStoreError, SatchelError};
 pub use keystore::{file_key_store, in_memory_key_store, KeyAlgorithm, PlatformKeyStore};
-pub use records::{Credential, CredentialFilter, CredentialStatus, Space, SpaceKind, VerifiedPresentation};
+pub use records::{
+    Credential, CredentialFilter, CredentialStatus, Space, SpaceKind, VerifiedPresentation,
+};
 use satchel_core::{
     self as core,
     sd_jwt::{self, ClaimPath, IssueOptions, KeyBindingCheck, TypPolicy, VerifyOptions},
@@ -23,7 +25,10 @@ use satchel_core::{
 uniffi::setup_scaffolding!();
 
 fn paths(dotted: &[String]) -> Result<Vec<ClaimPath>, SatchelError> {
-    dotted.iter().map(|p| ClaimPath::parse_dotted(p).map_err(|e| SatchelError::InvalidInput(e.to_string()))).collect()
+    dotted
+        .iter()
+        .map(|p| ClaimPath::parse_dotted(p).map_err(|e| SatchelError::InvalidInput(e.to_string())))
+        .collect()
 }
 
 fn jwk(json: &str) -> Result<Jwk, SatchelError> {
@@ -46,9 +51,14 @@ impl Wallet {
     /// Opens (or creates) the wallet database at `path`. Its data key is
     /// wrapped by `key_store`, which also holds every space's holder key.
     #[uniffi::constructor]
-    pub fn open(path: String, key_store: Arc<dyn PlatformKeyStore>) -> Result<Arc<Self>, SatchelError> {
+    pub fn open(
+        path: String,
+        key_store: Arc<dyn PlatformKeyStore>,
+    ) -> Result<Arc<Self>, SatchelError> {
         let ks: Arc<dyn core::KeyStore> = Arc::new(keystore::ForeignKeyStore(key_store));
-        Ok(Arc::new(Wallet { inner: core::Wallet::open(&PathBuf::from(path), ks)? }))
+        Ok(Arc::new(Wallet {
+            inner: core::Wallet::open(&PathBuf::from(path), ks)?,
+        }))
     }
 
     /// Creates a space with a new ES256 holder key.
@@ -67,7 +77,11 @@ impl Wallet {
     }
 
     /// Trusts an issuer key (JWK JSON) for credentials whose `iss` is `issuer`.
-    pub fn add_trusted_issuer(&self, issuer: String, issuer_jwk: String) -> Result<(), SatchelError> {
+    pub fn add_trusted_issuer(
+        &self,
+        issuer: String,
+        issuer_jwk: String,
+    ) -> Result<(), SatchelError> {
         Ok(self.inner.add_trusted_issuer(&issuer, &jwk(&issuer_jwk)?)?)
     }
 
@@ -80,14 +94,30 @@ impl Wallet {
         issuer_jwk: Option<String>,
     ) -> Result<Credential, SatchelError> {
         let key = issuer_jwk.as_deref().map(jwk).transpose()?;
-        Ok(self.inner.import_credential(&space_id, &sd_jwt, key.as_ref(), core::unix_now())?.into())
+        Ok(self
+            .inner
+            .import_credential(&space_id, &sd_jwt, key.as_ref(), core::unix_now())?
+            .into())
     }
 
     /// Credentials of a space that match `filter`, in import order.
-    pub fn credentials(&self, space_id: String, filter: CredentialFilter) -> Result<Vec<Credential>, SatchelError> {
+    pub fn credentials(
+        &self,
+        space_id: String,
+        filter: CredentialFilter,
+    ) -> Result<Vec<Credential>, SatchelError> {
         let filter: core::CredentialFilter = filter.into();
-        let now = if filter.now == 0 { core::unix_now() } else { filter.now };
-        Ok(self.inner.credentials(&space_id, &filter)?.into_iter().map(|c| Credential::from_core(c, now)).collect())
+        let now = if filter.now == 0 {
+            core::unix_now()
+        } else {
+            filter.now
+        };
+        Ok(self
+            .inner
+            .credentials(&space_id, &filter)?
+            .into_iter()
+            .map(|c| Credential::from_core(c, now))
+            .collect())
     }
 
     /// One credential.
@@ -101,8 +131,15 @@ impl Wallet {
     }
 
     /// Sets (or with `null`/`nil` clears) a credential's label.
-    pub fn set_label(&self, credential_id: String, label: Option<String>) -> Result<Credential, SatchelError> {
-        Ok(self.inner.set_label(&credential_id, label.as_deref())?.into())
+    pub fn set_label(
+        &self,
+        credential_id: String,
+        label: Option<String>,
+    ) -> Result<Credential, SatchelError> {
+        Ok(self
+            .inner
+            .set_label(&credential_id, label.as_deref())?
+            .into())
     }
 
     /// Presents a credential to `audience`, disclosing only the claims at
@@ -115,7 +152,13 @@ impl Wallet {
         audience: String,
         nonce: String,
     ) -> Result<String, SatchelError> {
-        Ok(self.inner.present(&credential_id, &paths(&claim_paths)?, &audience, &nonce, core::unix_now())?)
+        Ok(self.inner.present(
+            &credential_id,
+            &paths(&claim_paths)?,
+            &audience,
+            &nonce,
+            core::unix_now(),
+        )?)
     }
 }
 
@@ -133,9 +176,18 @@ pub fn verify_presentation(
     let key_binding = match (audience, nonce) {
         (Some(a), Some(n)) => Some(KeyBindingCheck::new(&a, &n)),
         (None, None) => None,
-        _ => return Err(SatchelError::InvalidInput("give both audience and nonce, or neither".into())),
+        _ => {
+            return Err(SatchelError::InvalidInput(
+                "give both audience and nonce, or neither".into(),
+            ))
+        }
     };
-    let options = VerifyOptions { typ: TypPolicy::SdJwtVc, now: now_or(now), leeway: 60, key_binding };
+    let options = VerifyOptions {
+        typ: TypPolicy::SdJwtVc,
+        now: now_or(now),
+        leeway: 60,
+        key_binding,
+    };
     let vk = jwk(&issuer_jwk)?.verifying_key()?;
     Ok(sd_jwt::verify(&presentation, &vk, &options)?.into())
 }
@@ -158,7 +210,9 @@ impl SoftwareIssuer {
     /// A new issuer with a fresh key.
     #[uniffi::constructor]
     pub fn generate(algorithm: KeyAlgorithm) -> Result<Arc<Self>, SatchelError> {
-        Ok(Arc::new(SoftwareIssuer { key: core::SoftwareKey::generate(algorithm.into())? }))
+        Ok(Arc::new(SoftwareIssuer {
+            key: core::SoftwareKey::generate(algorithm.into())?,
+        }))
     }
 
     /// The issuer's public key as JWK JSON.
@@ -175,11 +229,20 @@ impl SoftwareIssuer {
         disclosable: Vec<String>,
         holder_jwk: Option<String>,
     ) -> Result<String, SatchelError> {
-        let mut claims: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&claims_json)
-            .map_err(|_| SatchelError::InvalidInput("claims must be a JSON object".into()))?;
+        let mut claims: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&claims_json)
+                .map_err(|_| SatchelError::InvalidInput("claims must be a JSON object".into()))?;
         if let Some(h) = holder_jwk {
-            claims.insert("cnf".into(), serde_json::json!({ "jwk": jwk(&h)?.to_value() }));
+            claims.insert(
+                "cnf".into(),
+                serde_json::json!({ "jwk": jwk(&h)?.to_value() }),
+            );
         }
-        Ok(sd_jwt::issue(&claims, &paths(&disclosable)?, &IssueOptions::default(), &self.key)?)
+        Ok(sd_jwt::issue(
+            &claims,
+            &paths(&disclosable)?,
+            &IssueOptions::default(),
+            &self.key,
+        )?)
     }
 }

@@ -46,7 +46,13 @@ pub struct Space {
 
 impl From<core::Space> for Space {
     fn from(s: core::Space) -> Self {
-        Space { id: s.id, name: s.name, kind: s.kind.into(), holder_jwk: s.holder_key.to_value().to_string(), created_at: s.created_at }
+        Space {
+            id: s.id,
+            name: s.name,
+            kind: s.kind.into(),
+            holder_jwk: s.holder_key.to_value().to_string(),
+            created_at: s.created_at,
+        }
     }
 }
 

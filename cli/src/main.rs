@@ -1,1 +1,129 @@
-fn main() {}
+//! `satchel`: the Satchel command line — the story demo, wallet
+//! administration and the spec tools integrators (and our conformance
+//! tests) use.
+//!
+//! Exit codes: 0 success; 1 the input was rejected or the operation failed
+//! (one line on stderr says why); 2 bad usage.
+
+mod demo;
+mod sd_jwt_cmd;
+mod wallet_cmd;
+
+use std::{path::Path, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+use satchel_core::Jwk;
+
+#[derive(Parser)]
+#[command(
+    name = "satchel",
+    version,
+    about = "Satchel: personal and business digital spaces"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the local part of the story: issue, store encrypted, present, verify.
+    Demo,
+    /// SD-JWT / SD-JWT VC tools.
+    #[command(name = "sd-jwt", subcommand)]
+    SdJwt(sd_jwt_cmd::SdJwtCommand),
+    /// JWK tools.
+    #[command(subcommand)]
+    Jwk(JwkCommand),
+    /// The encrypted wallet on this computer.
+    Wallet(wallet_cmd::WalletArgs),
+}
+
+#[derive(Subcommand)]
+enum JwkCommand {
+    /// Print the RFC 7638 thumbprint of a JWK.
+    Thumbprint {
+        /// JWK file (public or private; only public members are used).
+        file: String,
+    },
+    /// Generate a private JWK (keep it secret) and print it.
+    Generate {
+        /// ES256 or EdDSA.
+        #[arg(long, default_value = "ES256")]
+        alg: String,
+    },
+    /// Print the public JWK of a private JWK.
+    Public {
+        /// Private JWK file.
+        file: String,
+    },
+}
+
+/// A failure to report: one line, exit code 1.
+pub(crate) struct Failure(pub String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+pub(crate) type CmdResult = Result<(), Failure>;
+
+pub(crate) fn read_file(path: &str) -> Result<String, Failure> {
+    std::fs::read_to_string(Path::new(path))
+        .map_err(|e| Failure(format!("cannot read {path}: {e}")))
+}
+
+/// Reads a JWK file, keeping only the public members (a private JWK works too).
+pub(crate) fn read_public_jwk(path: &str) -> Result<Jwk, Failure> {
+    let text = read_file(path)?;
+    let mut value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|_| Failure(format!("{path}: not JSON")))?;
+    if let Some(obj) = value.as_object_mut() {
+        obj.retain(|k, _| matches!(k.as_str(), "kty" | "crv" | "x" | "y" | "kid"));
+    }
+    Jwk::from_value(&value).map_err(|e| Failure(format!("{path}: {e}")))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo => demo::run(),
+        Command::SdJwt(cmd) => sd_jwt_cmd::run(cmd),
+        Command::Jwk(cmd) => jwk(cmd),
+        Command::Wallet(args) => wallet_cmd::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(reason)) => {
+            eprintln!("{}", reason.lines().next().unwrap_or("failed"));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn jwk(cmd: JwkCommand) -> CmdResult {
+    match cmd {
+        JwkCommand::Thumbprint { file } => println!("{}", read_public_jwk(&file)?.thumbprint()),
+        JwkCommand::Generate { alg } => {
+            let algorithm = match alg.as_str() {
+                "ES256" => satchel_core::KeyAlgorithm::Es256,
+                "EdDSA" | "Ed25519" => satchel_core::KeyAlgorithm::Ed25519,
+                other => {
+                    return Err(Failure(format!(
+                        "unsupported algorithm {other}: use ES256 or EdDSA"
+                    )))
+                }
+            };
+            println!(
+                "{}",
+                satchel_core::SoftwareKey::generate(algorithm)?
+                    .to_private_jwk()
+                    .as_str()
+            );
+        }
+        JwkCommand::Public { file } => println!("{}", read_public_jwk(&file)?.to_value()),
+    }
+    Ok(())
+}

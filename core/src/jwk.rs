@@ -102,14 +102,17 @@ impl Jwk {
             0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
             0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
         ];
-        const ED25519_SPKI: [u8; 12] =
-            [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+        const ED25519_SPKI: [u8; 12] = [
+            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+        ];
         match bytes.len() {
             65 => Self::from_p256_point(bytes),
             32 => Self::from_ed25519(bytes),
             91 if bytes[..26] == P256_SPKI => Self::from_p256_point(&bytes[26..]),
             44 if bytes[..12] == ED25519_SPKI => Self::from_ed25519(&bytes[12..]),
-            _ => Err(JwkError::InvalidKey("not a P-256 or Ed25519 public key (raw or SPKI)")),
+            _ => Err(JwkError::InvalidKey(
+                "not a P-256 or Ed25519 public key (raw or SPKI)",
+            )),
         }
     }
 
@@ -228,9 +231,14 @@ mod tests {
         let doc = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
         let kp = ring::signature::Ed25519KeyPair::from_pkcs8(doc.as_ref()).unwrap();
         let raw = kp.public_key().as_ref().to_vec();
-        let mut spki = vec![0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+        let mut spki = vec![
+            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+        ];
         spki.extend(&raw);
-        assert_eq!(Jwk::from_public_key_bytes(&raw).unwrap(), Jwk::from_public_key_bytes(&spki).unwrap());
+        assert_eq!(
+            Jwk::from_public_key_bytes(&raw).unwrap(),
+            Jwk::from_public_key_bytes(&spki).unwrap()
+        );
         assert!(Jwk::from_public_key_bytes(&spki[1..]).is_err());
         assert!(Jwk::from_public_key_bytes(&[4u8; 91]).is_err());
     }

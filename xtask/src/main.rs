@@ -1,1 +1,395 @@
-fn main() {}
+//! `cargo xtask …`: the project's build scripts, in Rust so they run the
+//! same on every machine CI and developers use.
+
+use std::{
+    env,
+    path::{Path, PathBuf},
+    process::{Command, ExitCode},
+};
+
+use clap::{Parser, Subcommand};
+
+const KOTLIN_VERSION: &str = "2.4.20";
+const JNA_JAR: &str = "/usr/share/java/jna.jar";
+const JUNIT_CONSOLE: &str = "/usr/share/java/junit-platform-console-standalone.jar";
+const JUNIT_API: &str = "/usr/share/java/junit-jupiter-api.jar";
+const APPLE_TARGETS: [&str; 3] = [
+    "aarch64-apple-ios",
+    "aarch64-apple-ios-sim",
+    "aarch64-apple-darwin",
+];
+
+#[derive(Parser)]
+#[command(about = "Satchel build tasks")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Everything CI runs: format check, Rust tests, bindings, Kotlin tests, Swift checks.
+    Test,
+    /// Build the FFI library and generate Kotlin and Swift into target/bindings.
+    Bindings {
+        /// Build the size-optimised release library.
+        #[arg(long)]
+        release: bool,
+    },
+    /// Compile the Kotlin bindings and their tests and run them on the JVM.
+    KotlinTest,
+    /// Syntax-check the generated Swift, the Swift package sources and the C header.
+    SwiftCheck,
+    /// (macOS) Build SatchelFFI.xcframework for iOS, the simulator and macOS.
+    Xcframework,
+}
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let root = workspace_root();
+    if let Err(e) = env::set_current_dir(&root) {
+        eprintln!("xtask: cannot enter {}: {e}", root.display());
+        return ExitCode::FAILURE;
+    }
+    let result = match cli.task {
+        Task::Test => test_all(),
+        Task::Bindings { release } => bindings(release).map(|_| ()),
+        Task::KotlinTest => bindings(false).and_then(|lib| kotlin_test(&lib)),
+        Task::SwiftCheck => bindings(false).and_then(|_| swift_check()),
+        Task::Xcframework => xcframework(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn run(cmd: &mut Command) -> Result {
+    eprintln!("xtask: $ {}", describe(cmd));
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} failed ({status})", describe(cmd)))
+    }
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+fn cargo() -> Command {
+    Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn have(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program} >/dev/null 2>&1")])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn test_all() -> Result {
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args(["test", "--workspace", "--all-targets"]))?;
+    let lib = bindings(false)?;
+    kotlin_test(&lib)?;
+    swift_check()?;
+    eprintln!("xtask: all tests passed");
+    Ok(())
+}
+
+/// Builds the FFI library and generates the bindings; returns the library path.
+fn bindings(release: bool) -> Result<PathBuf> {
+    let profile = if release { "release" } else { "debug" };
+    let mut build = cargo();
+    build.args(["build", "-p", "satchel-ffi", "--lib"]);
+    if release {
+        build.arg("--release");
+    }
+    run(&mut build)?;
+    run(cargo().args([
+        "build",
+        "-p",
+        "satchel-ffi",
+        "--features",
+        "bindgen",
+        "--bin",
+        "uniffi-bindgen",
+    ]))?;
+    let lib = PathBuf::from(format!(
+        "target/{profile}/libsatchel_ffi.{}",
+        if cfg!(target_os = "macos") {
+            "dylib"
+        } else {
+            "so"
+        }
+    ));
+    let bindgen = "target/debug/uniffi-bindgen";
+    for (language, out) in [
+        ("kotlin", "target/bindings/kotlin"),
+        ("swift", "target/bindings/swift"),
+    ] {
+        let _ = std::fs::remove_dir_all(out);
+        run(Command::new(bindgen)
+            .args(["generate", "--library"])
+            .arg(&lib)
+            .args(["--language", language, "--out-dir", out, "--no-format"]))?;
+    }
+    // The Swift package compiles the generated file from its Sources folder.
+    let swift_src = Path::new("bindings/swift/Sources/Satchel");
+    std::fs::create_dir_all(swift_src).map_err(|e| e.to_string())?;
+    std::fs::copy(
+        "target/bindings/swift/Satchel.swift",
+        swift_src.join("Satchel.swift"),
+    )
+    .map_err(|e| e.to_string())?;
+    eprintln!(
+        "xtask: bindings in target/bindings/ (library {})",
+        lib.display()
+    );
+    Ok(lib)
+}
+
+/// Installs JNA and JUnit from Debian, and kotlinc from npm, when missing.
+fn ensure_kotlin_tools() -> Result<PathBuf> {
+    if !have("java") || !Path::new(JNA_JAR).exists() || !Path::new(JUNIT_CONSOLE).exists() {
+        apt_install(&["default-jdk-headless", "libjna-java", "junit5"])?;
+    }
+    let home = PathBuf::from(format!(".tools/kotlin-{KOTLIN_VERSION}"));
+    if !home.join("bin/kotlinc").exists() {
+        if !have("npm") {
+            apt_install(&["npm"])?;
+        }
+        std::fs::create_dir_all(".tools").map_err(|e| e.to_string())?;
+        // `npm pack` + tar keeps kotlinc's executable bits (npm install may skip scripts).
+        run(Command::new("npm").args([
+            "pack",
+            &format!("kotlin-compiler@{KOTLIN_VERSION}"),
+            "--pack-destination",
+            ".tools",
+        ]))?;
+        let tgz = format!(".tools/kotlin-compiler-{KOTLIN_VERSION}.tgz");
+        std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+        run(Command::new("tar")
+            .args(["-xzf", &tgz, "--strip-components=1", "-C"])
+            .arg(&home))?;
+        let _ = std::fs::remove_file(tgz);
+    }
+    Ok(home)
+}
+
+fn apt_install(packages: &[&str]) -> Result {
+    let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
+    let apt = |args: &[&str]| {
+        let mut all: Vec<&str> = sudo.to_vec();
+        all.extend_from_slice(args);
+        let mut cmd = Command::new(all[0]);
+        cmd.args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive");
+        run(&mut cmd)
+    };
+    apt(&["apt-get", "update", "-qq"])?;
+    let mut args = vec!["apt-get", "install", "-y", "-qq", "--no-install-recommends"];
+    args.extend_from_slice(packages);
+    apt(&args)
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"))
+}
+
+fn kotlin_test(lib: &Path) -> Result {
+    let home = ensure_kotlin_tools()?;
+    let jars = [
+        "kotlin-stdlib",
+        "kotlin-test",
+        "kotlin-test-junit5",
+        "kotlinx-coroutines-core-jvm",
+    ];
+    let mut cp: Vec<String> = jars
+        .iter()
+        .map(|j| format!("{}/lib/{j}.jar", home.display()))
+        .collect();
+    cp.extend([JNA_JAR.to_string(), JUNIT_API.to_string()]);
+    let cp = cp.join(":");
+    let classes = "target/kotlin-classes";
+    let _ = std::fs::remove_dir_all(classes);
+    let mut sources = vec![PathBuf::from(
+        "target/bindings/kotlin/app/satchel/satchel_ffi.kt",
+    )];
+    for entry in std::fs::read_dir("bindings/tests/kotlin").map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().is_some_and(|e| e == "kt") {
+            sources.push(path);
+        }
+    }
+    run(Command::new(home.join("bin/kotlinc"))
+        .args(["-Werror", "-cp", &cp, "-d", classes])
+        .args(&sources))?;
+    let lib_dir = lib.parent().ok_or("library has no directory")?;
+    let report = "target/kotlin-test-report";
+    let _ = std::fs::remove_dir_all(report);
+    let status = Command::new("java")
+        .arg(format!("-Djna.library.path={}", lib_dir.display()))
+        .args([
+            "-jar",
+            JUNIT_CONSOLE,
+            "--disable-banner",
+            "--details=tree",
+            "--reports-dir",
+            report,
+        ])
+        .args([
+            "-cp",
+            &format!("{classes}:{cp}"),
+            "--select-package",
+            "app.satchel.test",
+        ])
+        .status()
+        .map_err(|e| format!("cannot start java: {e}"))?;
+    let (passed, failed) = junit_counts(report);
+    println!("kotlin: {passed} passed, {failed} failed");
+    if status.success() && failed == 0 && passed > 0 {
+        Ok(())
+    } else {
+        Err("Kotlin tests failed".into())
+    }
+}
+
+/// Counts test cases in JUnit's XML report.
+fn junit_counts(dir: &str) -> (usize, usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return (0, 0);
+    };
+    let (mut total, mut failed) = (0, 0);
+    for e in entries.flatten() {
+        let Ok(xml) = std::fs::read_to_string(e.path()) else {
+            continue;
+        };
+        total += xml.matches("<testcase ").count();
+        failed += xml.matches("<failure").count() + xml.matches("<error").count();
+    }
+    (total - failed.min(total), failed)
+}
+
+fn swift_check() -> Result {
+    let ok = Command::new("python3")
+        .args(["-c", "import tree_sitter, tree_sitter_swift"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        run(Command::new("python3").args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "tree-sitter==0.26.0",
+            "tree-sitter-swift==0.7.4",
+        ]))?;
+    }
+    let mut files = vec![
+        PathBuf::from("target/bindings/swift/Satchel.swift"),
+        PathBuf::from("bindings/swift/Package.swift"),
+    ];
+    for dir in ["bindings/swift/Tests/SatchelTests", "ios-demo/SatchelDemo"] {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            files.extend(
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "swift")),
+            );
+        }
+    }
+    run(Command::new("python3")
+        .arg("bindings/swift/check_syntax.py")
+        .args(&files))?;
+    if !have("gcc") {
+        apt_install(&["gcc"])?;
+    }
+    // Include the header from a file, as Swift's module map does, so
+    // `#pragma once` is not in the main file.
+    let probe = "target/bindings/swift/header_check.c";
+    std::fs::write(probe, "#include \"SatchelFFI.h\"\n").map_err(|e| e.to_string())?;
+    run(Command::new("gcc").args([
+        "-fsyntax-only",
+        "-Wall",
+        "-Werror",
+        "-D_Nullable=",
+        "-D_Nonnull=",
+        probe,
+    ]))?;
+    println!("swift: syntax ok ({} files and the C header)", files.len());
+    Ok(())
+}
+
+fn xcframework() -> Result {
+    if !cfg!(target_os = "macos") {
+        return Err("the XCFramework needs Xcode: run `cargo xtask xcframework` on macOS".into());
+    }
+    for t in APPLE_TARGETS {
+        run(Command::new("rustup").args(["target", "add", t]))?;
+        run(cargo().args([
+            "build",
+            "-p",
+            "satchel-ffi",
+            "--lib",
+            "--release",
+            "--target",
+            t,
+        ]))?;
+    }
+    bindings(true)?;
+    let headers = PathBuf::from("target/xcframework-headers");
+    let _ = std::fs::remove_dir_all(&headers);
+    std::fs::create_dir_all(&headers).map_err(|e| e.to_string())?;
+    std::fs::copy(
+        "target/bindings/swift/SatchelFFI.h",
+        headers.join("SatchelFFI.h"),
+    )
+    .map_err(|e| e.to_string())?;
+    // Xcode looks for `module.modulemap` inside each slice's headers.
+    std::fs::copy(
+        "target/bindings/swift/SatchelFFI.modulemap",
+        headers.join("module.modulemap"),
+    )
+    .map_err(|e| e.to_string())?;
+    let out = "bindings/swift/SatchelFFI.xcframework";
+    let _ = std::fs::remove_dir_all(out);
+    let mut cmd = Command::new("xcodebuild");
+    cmd.arg("-create-xcframework");
+    for t in APPLE_TARGETS {
+        cmd.args([
+            "-library",
+            &format!("target/{t}/release/libsatchel_ffi.a"),
+            "-headers",
+        ])
+        .arg(&headers);
+    }
+    cmd.args(["-output", out]);
+    run(&mut cmd)?;
+    println!("xcframework: {out}");
+    Ok(())
+}

@@ -26,15 +26,19 @@ pub struct KeyBindingCheck {
     pub nonce: String,
     /// Oldest acceptable `iat`, in seconds before `now`.
     pub max_age: i64,
+    /// Latest acceptable `iat`, in seconds after `now` (clock skew).
+    pub max_future: i64,
 }
 
 impl KeyBindingCheck {
-    /// Expect `audience` and `nonce`, with `iat` at most 5 minutes old.
+    /// Expect `audience` and `nonce`, with `iat` at most 5 minutes old and at
+    /// most 1 minute ahead.
     pub fn new(audience: &str, nonce: &str) -> Self {
         KeyBindingCheck {
             audience: audience.into(),
             nonce: nonce.into(),
             max_age: 300,
+            max_future: 60,
         }
     }
 }
@@ -198,7 +202,7 @@ pub fn verify(
         Some(check) => {
             let kb = compact.kb_jwt.ok_or(SdJwtError::KeyBindingMissing)?;
             let holder = holder_key.as_ref().ok_or(SdJwtError::NoHolderKey)?;
-            verify_key_binding(kb, holder, compact.sd_input, check, options)?;
+            verify_key_binding(kb, holder, compact.sd_input, check, options.now)?;
             true
         }
     };
@@ -216,7 +220,7 @@ fn verify_key_binding(
     holder: &Jwk,
     sd_input: &str,
     check: &KeyBindingCheck,
-    options: &VerifyOptions,
+    now: i64,
 ) -> Result<(), SdJwtError> {
     let jwt = jws::decode(kb).map_err(SdJwtError::KbSignature)?;
     if !jwt.header.typ_is(KB_TYP) {
@@ -229,7 +233,7 @@ fn verify_key_binding(
         .get("iat")
         .and_then(Value::as_i64)
         .ok_or(SdJwtError::KbIat)?;
-    if iat > options.now + options.leeway || iat < options.now - check.max_age {
+    if iat > now + check.max_future || iat < now - check.max_age {
         return Err(SdJwtError::KbIat);
     }
     if claims.get("nonce").and_then(Value::as_str) != Some(check.nonce.as_str()) {
