@@ -228,7 +228,7 @@ pub(crate) fn aes_open(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Option<Zero
 }
 
 enum Entry {
-    Signing(SoftwareKey),
+    Signing(Box<SoftwareKey>),
     Wrapping(Zeroizing<[u8; 32]>),
 }
 
@@ -350,12 +350,12 @@ impl SoftwareKeyStore {
                 Zeroizing::new(b64::decode(&k.secret).ok_or(KeyStoreError::WrongPassphrase)?);
             let _wipe = Zeroizing::new(k.secret);
             let entry = match k.kind.as_str() {
-                "jwk" => Entry::Signing(
+                "jwk" => Entry::Signing(Box::new(
                     std::str::from_utf8(&secret)
                         .ok()
                         .and_then(|t| SoftwareKey::from_private_jwk(t).ok())
                         .ok_or(KeyStoreError::WrongPassphrase)?,
-                ),
+                )),
                 "aes256" => {
                     let key: [u8; 32] = secret
                         .as_slice()
@@ -440,7 +440,7 @@ impl KeyStore for SoftwareKeyStore {
         if keys.contains_key(alias) {
             return Err(KeyStoreError::AlreadyExists(alias.into()));
         }
-        keys.insert(alias.into(), Entry::Signing(key));
+        keys.insert(alias.into(), Entry::Signing(Box::new(key)));
         if let Err(e) = self.persist(&keys) {
             keys.remove(alias);
             return Err(e);

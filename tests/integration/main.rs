@@ -1,1 +1,4 @@
+//! End-to-end tests: the story through the same surface apps use (the FFI
+//! crate's Rust API), with a key store implemented outside core.
 
+mod story;

@@ -28,7 +28,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Everything CI runs: format check, Rust tests, bindings, Kotlin tests, Swift checks.
+    /// Everything CI runs: format and lint checks, Rust tests, bindings, Kotlin tests, Swift checks.
     Test,
     /// Build the FFI library and generate Kotlin and Swift into target/bindings.
     Bindings {
@@ -110,6 +110,14 @@ fn have(program: &str) -> bool {
 
 fn test_all() -> Result {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     run(cargo().args(["test", "--workspace", "--all-targets"]))?;
     let lib = bindings(false)?;
     kotlin_test(&lib)?;
