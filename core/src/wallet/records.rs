@@ -47,8 +47,8 @@ pub enum CredentialStatus {
     Revoked,
 }
 
-/// A stored SD-JWT VC.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A stored SD-JWT VC. Its `Debug` output leaves out claims and token.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Credential {
     /// Random id.
     pub id: String,
@@ -76,6 +76,20 @@ pub struct Credential {
     pub claims: Map<String, Value>,
     /// The SD-JWT as issued (issuer JWT and all disclosures).
     pub token: String,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Claims are personal data: logs and panics must not carry them.
+        f.debug_struct("Credential")
+            .field("id", &self.id)
+            .field("space_id", &self.space_id)
+            .field("vct", &self.vct)
+            .field("issuer", &self.issuer)
+            .field("expires_at", &self.expires_at)
+            .field("claims", &format_args!("<{} claims>", self.claims.len()))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Credential {

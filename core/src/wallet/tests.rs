@@ -59,6 +59,11 @@ fn import_list_get_label_delete() {
         .import_credential(&space.id, &token, Some(&s.issuer.public_jwk()), NOW)
         .unwrap();
     assert_eq!(c.claims["name"], "王小明");
+    let debug = format!("{c:?}");
+    assert!(
+        !debug.contains("王小明") && !debug.contains(SECRET_ID),
+        "Debug hides claims"
+    );
     assert_eq!(c.issuer.as_deref(), Some("https://gdga.example"));
     let lic = id_card(&s.issuer, &space.holder_key, "urn:licence", NOW + 10);
     s.wallet
