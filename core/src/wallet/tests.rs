@@ -19,6 +19,19 @@ struct Setup {
     issuer: SoftwareKey,
 }
 
+impl Setup {
+    /// A personal space holding one imported ID card.
+    fn space_with_id_card(&self) -> (Space, Credential) {
+        let space = self.wallet.create_space("Me", SpaceKind::Personal).unwrap();
+        let token = id_card(&self.issuer, &space.holder_key, "urn:id-card", NOW + 1000);
+        let c = self
+            .wallet
+            .import_credential(&space.id, &token, Some(&self.issuer.public_jwk()), NOW)
+            .unwrap();
+        (space, c)
+    }
+}
+
 fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("wallet.db");
@@ -52,12 +65,7 @@ fn id_card(issuer: &SoftwareKey, holder: &Jwk, vct: &str, exp: i64) -> String {
 #[test]
 fn import_list_get_label_delete() {
     let s = setup();
-    let space = s.wallet.create_space("Me", SpaceKind::Personal).unwrap();
-    let token = id_card(&s.issuer, &space.holder_key, "urn:id-card", NOW + 1000);
-    let c = s
-        .wallet
-        .import_credential(&space.id, &token, Some(&s.issuer.public_jwk()), NOW)
-        .unwrap();
+    let (space, c) = s.space_with_id_card();
     assert_eq!(c.claims["name"], "王小明");
     let debug = format!("{c:?}");
     assert!(
@@ -152,12 +160,7 @@ fn import_list_get_label_delete() {
 #[test]
 fn present_from_the_wallet() {
     let s = setup();
-    let space = s.wallet.create_space("Me", SpaceKind::Personal).unwrap();
-    let token = id_card(&s.issuer, &space.holder_key, "urn:id-card", NOW + 1000);
-    let c = s
-        .wallet
-        .import_credential(&space.id, &token, Some(&s.issuer.public_jwk()), NOW)
-        .unwrap();
+    let (_, c) = s.space_with_id_card();
     let p = s
         .wallet
         .present(
@@ -324,12 +327,7 @@ fn tampered_or_moved_rows_are_detected() {
 #[test]
 fn migrates_a_version_1_wallet() {
     let s = setup();
-    let space = s.wallet.create_space("Me", SpaceKind::Personal).unwrap();
-    let token = id_card(&s.issuer, &space.holder_key, "urn:id-card", NOW + 1000);
-    let c = s
-        .wallet
-        .import_credential(&space.id, &token, Some(&s.issuer.public_jwk()), NOW)
-        .unwrap();
+    let (_, c) = s.space_with_id_card();
     drop(s.wallet);
     // Turn the file back into a version 1 file, as an older build wrote it.
     let raw = rusqlite::Connection::open(&s.path).unwrap();
