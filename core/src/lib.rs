@@ -9,6 +9,7 @@ pub mod jws;
 pub mod keystore;
 pub mod sd_jwt;
 pub mod software_keystore;
+pub mod status_list;
 pub mod wallet;
 
 mod clock;
