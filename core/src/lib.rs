@@ -2,11 +2,16 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod authz;
 pub mod b64;
+pub mod consent;
+pub mod delegation;
 pub mod der;
 pub mod jwk;
 pub mod jws;
 pub mod keystore;
+pub mod provenance;
+pub mod registry;
 pub mod sd_jwt;
 pub mod software_keystore;
 pub mod status_list;
@@ -14,7 +19,7 @@ pub mod wallet;
 
 mod clock;
 
-pub use clock::unix_now;
+pub use clock::{rfc3339, unix_now};
 pub use jwk::{Jwk, JwkError, VerifyingKey};
 pub use jws::{Alg, JoseError, Signer};
 pub use keystore::{KeyAlgorithm, KeyStore, KeyStoreError, KeyStoreSigner};

@@ -19,7 +19,10 @@ pub use disclosure::Disclosure;
 pub use issue::{issue, IssueOptions};
 pub use path::{ClaimPath, PathElement};
 pub use present::{present, KeyBinding};
-pub use verify::{verify, KeyBindingCheck, TypPolicy, VerifiedSdJwt, VerifyOptions};
+pub use verify::{
+    verify, verify_delegated, DelegatedKeyBinding, KeyBindingCheck, TypPolicy, VerifiedSdJwt,
+    VerifyOptions,
+};
 
 use crate::{jws::JoseError, JwkError};
 

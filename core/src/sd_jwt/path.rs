@@ -89,13 +89,49 @@ impl ClaimPath {
         )
     }
 
-    /// Whether `concrete` (keys and indices only) is matched by the first
+    /// Whether one path leads into the other: `concrete` (keys and indices
+    /// only) is matched by the first
     /// `concrete.len()` elements of this pattern, or this whole pattern is
     /// matched by a prefix of `concrete`.
-    pub(crate) fn related_to(&self, concrete: &[PathElement]) -> bool {
+    pub fn related_to(&self, concrete: &[PathElement]) -> bool {
         self.0.iter().zip(concrete).all(|(p, c)| {
             p == c || (*p == PathElement::AllElements && matches!(c, PathElement::Index(_)))
         })
+    }
+}
+
+impl ClaimPath {
+    /// Whether `claims` has a value at this path (for `null`, every element).
+    pub fn exists_in(&self, claims: &Value) -> bool {
+        fn walk(v: &Value, path: &[PathElement]) -> bool {
+            let Some((first, rest)) = path.split_first() else {
+                return true;
+            };
+            match (first, v) {
+                (PathElement::Key(k), Value::Object(m)) => m.get(k).is_some_and(|c| walk(c, rest)),
+                (PathElement::Index(i), Value::Array(a)) => {
+                    a.get(*i).is_some_and(|c| walk(c, rest))
+                }
+                (PathElement::AllElements, Value::Array(a)) => {
+                    !a.is_empty() && a.iter().all(|c| walk(c, rest))
+                }
+                _ => false,
+            }
+        }
+        walk(claims, &self.0)
+    }
+}
+
+impl serde::Serialize for ClaimPath {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ClaimPath {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        ClaimPath::from_json(&v).map_err(serde::de::Error::custom)
     }
 }
 

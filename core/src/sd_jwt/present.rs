@@ -39,8 +39,9 @@ pub fn present(
         .collect::<Result<Vec<_>, _>>()?;
     let resolved = resolve(payload, &disclosures, false, true)?;
 
+    let all = Value::Object(resolved.claims);
     for p in paths {
-        if !path_exists(&Value::Object(resolved.claims.clone()), &p.0) {
+        if !p.exists_in(&all) {
             return Err(SdJwtError::ClaimNotFound(p.to_string()));
         }
     }
@@ -68,17 +69,4 @@ pub fn present(
         )?);
     }
     Ok(out)
-}
-
-fn path_exists(v: &Value, path: &[super::PathElement]) -> bool {
-    use super::PathElement::*;
-    let Some((first, rest)) = path.split_first() else {
-        return true;
-    };
-    match (first, v) {
-        (Key(k), Value::Object(m)) => m.get(k).is_some_and(|c| path_exists(c, rest)),
-        (Index(i), Value::Array(a)) => a.get(*i).is_some_and(|c| path_exists(c, rest)),
-        (AllElements, Value::Array(a)) => !a.is_empty() && a.iter().all(|c| path_exists(c, rest)),
-        _ => false,
-    }
 }

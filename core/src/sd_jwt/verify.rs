@@ -56,6 +56,54 @@ pub struct VerifyOptions {
     pub key_binding: Option<KeyBindingCheck>,
 }
 
+impl KeyBindingCheck {
+    /// Checks the key-binding JWT against `key` instead of the credential's
+    /// `cnf.jwk`: for an agent presenting a credential under a delegation
+    /// whose `cnf.jwk` is `key` (the caller has verified that delegation).
+    pub fn with_delegated_key(self, key: crate::Jwk) -> DelegatedKeyBinding {
+        DelegatedKeyBinding { check: self, key }
+    }
+}
+
+/// A key-binding check with the key taken from a delegation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelegatedKeyBinding {
+    /// What to check.
+    pub check: KeyBindingCheck,
+    /// The agent key that must have signed the key-binding JWT.
+    pub key: crate::Jwk,
+}
+
+/// Verifies a presentation whose key-binding JWT was signed by a delegated
+/// agent key rather than the credential's own holder key. Key binding is
+/// required; `options.key_binding` is ignored.
+pub fn verify_delegated(
+    token: &str,
+    issuer_key: &VerifyingKey,
+    options: &VerifyOptions,
+    delegated: &DelegatedKeyBinding,
+) -> Result<VerifiedSdJwt, SdJwtError> {
+    let mut verified = verify(
+        token,
+        issuer_key,
+        &VerifyOptions {
+            key_binding: None,
+            ..options.clone()
+        },
+    )?;
+    let compact = split(token)?;
+    let kb = compact.kb_jwt.ok_or(SdJwtError::KeyBindingMissing)?;
+    verify_key_binding(
+        kb,
+        &delegated.key,
+        compact.sd_input,
+        &delegated.check,
+        options.now,
+    )?;
+    verified.key_bound = true;
+    Ok(verified)
+}
+
 impl VerifyOptions {
     /// SD-JWT VC policy at `now`, key binding not required, 60 s leeway.
     pub fn vc(now: i64) -> Self {
@@ -85,6 +133,15 @@ pub struct VerifiedSdJwt {
     pub key_bound: bool,
     /// How many disclosures were presented.
     pub disclosure_count: usize,
+    /// The claim path of every presented disclosure.
+    pub disclosed: Vec<super::ClaimPath>,
+}
+
+impl VerifiedSdJwt {
+    /// The `vct` claim, if any.
+    pub fn vct(&self) -> Option<&str> {
+        self.claims.get("vct").and_then(Value::as_str)
+    }
 }
 
 /// The compact form split into its parts.
@@ -169,7 +226,8 @@ pub fn verify(
         .map(|d| Disclosure::parse(d))
         .collect::<Result<Vec<_>, _>>()?;
     let vc = options.typ == TypPolicy::SdJwtVc;
-    let claims = resolve(payload, &disclosures, vc, false)?.claims;
+    let resolved = resolve(payload, &disclosures, vc, true)?;
+    let (claims, disclosed) = (resolved.claims, resolved.paths);
     if vc && !claims.get("vct").is_some_and(Value::is_string) {
         return Err(SdJwtError::MissingVct);
     }
@@ -212,6 +270,7 @@ pub fn verify(
         holder_key,
         key_bound,
         disclosure_count: disclosures.len(),
+        disclosed,
     })
 }
 
