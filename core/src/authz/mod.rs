@@ -17,6 +17,7 @@ mod request;
 mod verify;
 
 pub use dcql::{Candidate, ClaimQuery, CredentialQuery, DcqlQuery, QueryMatch};
+pub(crate) use grant::sign_withdrawal;
 pub use grant::{Approval, Authorization, AuthorizationResponse, Grant, Selection, Withdrawal};
 pub use meter::{UsageLedger, UseReceipt};
 pub use request::{parse_request, AuthorizationRequest, ParsedRequest, RpTrust};

@@ -6,6 +6,10 @@
 //! cannot be read, altered or moved to another row unnoticed. The data key is
 //! wrapped by the platform [`KeyStore`] and only ever unwrapped in memory.
 
+mod authz;
+pub use authz::Approved;
+mod enterprise;
+mod history;
 mod records;
 pub mod schema;
 
@@ -15,19 +19,27 @@ use std::{
 };
 
 use records::TrustedIssuer;
-pub use records::{Credential, CredentialFilter, CredentialStatus, Space, SpaceKind};
+pub use records::{
+    AuthorizationState, Credential, CredentialFilter, CredentialStatus, Member, MemberRole, Space,
+    SpaceKind, StoredAuthorization, StoredDelegation, UseRecord,
+};
 use ring::aead::{LessSafeKey, UnboundKey, AES_256_GCM};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 use serde::{de::DeserializeOwned, Serialize};
 use zeroize::Zeroizing;
 
 use crate::{
+    authz::AuthzError,
     b64, jws,
     keystore::{KeyAlgorithm, KeyStore, KeyStoreError, KeyStoreSigner},
+    provenance::{Activity, AgentRole, ProvAgent, ProvenanceEvent},
     sd_jwt::{self, ClaimPath, KeyBinding, SdJwtError, VerifyOptions},
     software_keystore::{open_with, seal_with},
     unix_now, Jwk,
 };
+
+/// Status lists are published under this base until a server is configured.
+pub const DEFAULT_STATUS_BASE: &str = "urn:satchel:status";
 
 /// Key store alias of the key that wraps the wallet's data key.
 pub const DATA_KEY_ALIAS: &str = "satchel.wallet.data-key";
@@ -64,6 +76,9 @@ pub enum WalletError {
     /// The input is not acceptable.
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// An authorisation step was refused.
+    #[error("{0}")]
+    Authz(#[from] AuthzError),
     /// The file was written by a newer Satchel.
     #[error("wallet file has schema version {0}, newer than this build supports")]
     NewerSchema(i64),
@@ -170,6 +185,45 @@ impl Wallet {
         serde_json::from_slice(&plain).map_err(|_| WalletError::Integrity(id.into()))
     }
 
+    fn seal_raw(&self, aad: &str, plain: &[u8]) -> Vec<u8> {
+        seal_with(&self.data_key, aad.as_bytes(), plain)
+    }
+
+    fn open_raw(&self, aad: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, WalletError> {
+        open_with(&self.data_key, aad.as_bytes(), sealed)
+            .ok_or_else(|| WalletError::Integrity(aad.into()))
+    }
+
+    /// The base URL under which spaces' status lists are published.
+    pub fn status_base(&self) -> String {
+        lock(&self.reader)
+            .query_row(
+                "SELECT value FROM meta WHERE name = 'status_base'",
+                [],
+                |r| r.get::<_, Vec<u8>>(0),
+            )
+            .ok()
+            .and_then(|v| String::from_utf8(v).ok())
+            .unwrap_or_else(|| DEFAULT_STATUS_BASE.into())
+    }
+
+    /// Sets where status lists are published (the sync server's
+    /// `…/status` endpoint). Authorisations already granted keep theirs.
+    pub fn set_status_base(&self, base: &str) -> Result<(), WalletError> {
+        if base.is_empty() || base.ends_with('/') {
+            return Err(WalletError::InvalidInput(
+                "status base must be non-empty without a trailing /".into(),
+            ));
+        }
+        self.write(|tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO meta (name, value) VALUES ('status_base', ?1)",
+                [base.as_bytes()],
+            )?;
+            Ok(())
+        })
+    }
+
     fn write<T>(
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, WalletError>,
@@ -252,7 +306,17 @@ impl Wallet {
     pub fn delete_space(&self, id: &str) -> Result<(), WalletError> {
         let space = self.space(id)?;
         self.write(|tx| {
-            tx.execute("DELETE FROM credentials WHERE space_id = ?1", [id])?;
+            for table in [
+                "credentials",
+                "authorizations",
+                "delegations",
+                "consent_log",
+                "provenance",
+                "members",
+                "status_lists",
+            ] {
+                tx.execute(&format!("DELETE FROM {table} WHERE space_id = ?1"), [id])?;
+            }
             tx.execute("DELETE FROM spaces WHERE id = ?1", [id])?;
             Ok(())
         })?;
@@ -324,46 +388,81 @@ impl Wallet {
                 keys
             }
         };
-        let options = VerifyOptions::vc(now);
-        let mut result = Err(WalletError::InvalidInput("no issuer key".into()));
-        for key in &keys {
-            let vk = key.verifying_key().map_err(SdJwtError::from)?;
-            result = sd_jwt::verify(token, &vk, &options)
-                .map(|v| (v, key))
-                .map_err(WalletError::from);
-            if result.is_ok() {
-                break;
-            }
-        }
-        let (verified, key) = result?;
+        let (verified, key) = verify_with_any(token, &keys, now)?;
         if let Some(holder) = &verified.holder_key {
             if holder.thumbprint() != space.holder_key.thumbprint() {
                 return Err(WalletError::HolderMismatch);
             }
         }
-        let claims = verified.claims;
+        self.store_credential(&space, token, verified.claims, key, None)
+    }
+
+    /// Seals and stores a verified credential, recording its issue and import.
+    fn store_credential(
+        &self,
+        space: &Space,
+        token: &str,
+        claims: serde_json::Map<String, serde_json::Value>,
+        issuer_key: Jwk,
+        delegation: Option<(String, serde_json::Map<String, serde_json::Value>)>,
+    ) -> Result<Credential, WalletError> {
         let time = |n: &str| claims.get(n).and_then(serde_json::Value::as_i64);
+        let text = |n: &str| claims.get(n).and_then(|v| v.as_str()).map(str::to_owned);
+        let now = unix_now();
         let credential = Credential {
             id: b64::new_id(),
             space_id: space.id.clone(),
-            vct: claims
-                .get("vct")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .into(),
-            issuer: claims
-                .get("iss")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned),
-            issuer_key: key.clone(),
+            vct: text("vct").unwrap_or_default(),
+            issuer: text("iss"),
+            issuer_key,
             issued_at: time("iat"),
             valid_from: time("nbf"),
             expires_at: time("exp"),
-            imported_at: unix_now(),
+            imported_at: now,
             label: None,
             revoked: false,
             token: token.trim().to_owned(),
+            delegation: delegation.as_ref().map(|d| d.0.clone()),
+            delegation_claims: delegation.map(|d| d.1),
             claims,
+        };
+        let issuer = ProvAgent {
+            id: credential
+                .issuer
+                .clone()
+                .unwrap_or_else(|| format!("urn:jwk:{}", credential.issuer_key.thumbprint())),
+            role: AgentRole::Issuer,
+            name: None,
+        };
+        let issue = ProvenanceEvent {
+            id: b64::new_id(),
+            time: credential.issued_at.unwrap_or(now),
+            activity: Activity::Issue,
+            credentials: vec![credential.id.clone()],
+            generated: None,
+            invalidated: None,
+            agents: vec![issuer],
+            on_behalf_of: None,
+            note: Some(credential.vct.clone()),
+        };
+        let on_behalf_of = credential.delegation_claims.as_ref().map(|d| {
+            let company = d
+                .get("delegator")
+                .and_then(|x| x.get("name"))
+                .and_then(|x| x.as_str())
+                .unwrap_or("enterprise");
+            (history::holder_id(space), company.to_owned())
+        });
+        let import = ProvenanceEvent {
+            id: b64::new_id(),
+            time: now,
+            activity: Activity::Import,
+            credentials: vec![credential.id.clone()],
+            generated: None,
+            invalidated: None,
+            agents: vec![history::holder_agent(space), history::wallet_agent()],
+            on_behalf_of,
+            note: None,
         };
         self.write(|tx| {
             insert_credential(
@@ -371,7 +470,9 @@ impl Wallet {
                 &credential.id,
                 &space.id,
                 &self.seal("credentials", &credential.id, &credential),
-            )
+            )?;
+            self.add_event(tx, &space.id, &issue)?;
+            self.add_event(tx, &space.id, &import)
         })?;
         Ok(credential)
     }
@@ -441,15 +542,25 @@ impl Wallet {
     }
 
     /// Deletes a credential.
+    /// Deletes a credential; its provenance keeps a deletion event.
     pub fn delete_credential(&self, id: &str) -> Result<(), WalletError> {
-        let n = self.write(|tx| Ok(tx.execute("DELETE FROM credentials WHERE id = ?1", [id])?))?;
-        if n == 0 {
-            return Err(WalletError::NotFound {
-                kind: "credential",
-                id: id.into(),
-            });
-        }
-        Ok(())
+        let c = self.credential(id)?;
+        let space = self.space(&c.space_id)?;
+        let event = ProvenanceEvent {
+            id: b64::new_id(),
+            time: unix_now(),
+            activity: Activity::Delete,
+            credentials: vec![id.to_owned()],
+            generated: None,
+            invalidated: Some(format!("credential:{id}")),
+            agents: vec![history::holder_agent(&space)],
+            on_behalf_of: None,
+            note: None,
+        };
+        self.write(|tx| {
+            tx.execute("DELETE FROM credentials WHERE id = ?1", [id])?;
+            self.add_event(tx, &space.id, &event)
+        })
     }
 
     /// Sets or clears the user's label of a credential.
@@ -506,14 +617,25 @@ impl Wallet {
     ) -> Result<String, WalletError> {
         let c = self.credential(credential_id)?;
         let space = self.space(&c.space_id)?;
-        let signer = KeyStoreSigner::new(self.keystore.clone(), &space.holder_key_alias)?;
+        let signer = self.signer(&space)?;
         let kb = KeyBinding {
             audience,
             nonce,
             issued_at: now,
             signer: &signer,
         };
-        Ok(sd_jwt::present(&c.token, paths, Some(kb))?)
+        let presentation = sd_jwt::present(&c.token, paths, Some(kb))?;
+        let event = history::present_event(&space, &c, paths, audience, now);
+        self.write(|tx| self.add_event(tx, &space.id, &event))?;
+        Ok(presentation)
+    }
+
+    /// The signer of a space's holder key.
+    fn signer(&self, space: &Space) -> Result<KeyStoreSigner, WalletError> {
+        Ok(KeyStoreSigner::new(
+            self.keystore.clone(),
+            &space.holder_key_alias,
+        )?)
     }
 }
 
@@ -529,6 +651,24 @@ fn insert_credential(
         params![id, space_id, sealed],
     )?;
     Ok(())
+}
+
+/// Verifies an SD-JWT VC (no key binding) with the first of `keys` that works.
+fn verify_with_any(
+    token: &str,
+    keys: &[Jwk],
+    now: i64,
+) -> Result<(sd_jwt::VerifiedSdJwt, Jwk), WalletError> {
+    let options = VerifyOptions::vc(now);
+    let mut result = Err(WalletError::InvalidInput("no issuer key".into()));
+    for key in keys {
+        let vk = key.verifying_key().map_err(SdJwtError::from)?;
+        match sd_jwt::verify(token, &vk, &options) {
+            Ok(v) => return Ok((v, key.clone())),
+            Err(e) => result = Err(e.into()),
+        }
+    }
+    result
 }
 
 /// The `iss` of an SD-JWT, read before verification to find the issuer key.

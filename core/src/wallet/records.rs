@@ -76,6 +76,13 @@ pub struct Credential {
     pub claims: Map<String, Value>,
     /// The SD-JWT as issued (issuer JWT and all disclosures).
     pub token: String,
+    /// For a licence held by an agent: the delegation credential that lets
+    /// this space's key present it.
+    #[serde(default)]
+    pub delegation: Option<String>,
+    /// The delegation's verified claims (scope, delegator), if any.
+    #[serde(default)]
+    pub delegation_claims: Option<Map<String, Value>>,
 }
 
 impl std::fmt::Debug for Credential {
@@ -140,4 +147,112 @@ impl CredentialFilter {
 pub(crate) struct TrustedIssuer {
     pub issuer: String,
     pub key: Jwk,
+}
+
+/// Where an authorisation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorizationState {
+    /// Usable within its window and count.
+    Active,
+    /// Withdrawn by the holder.
+    Withdrawn,
+    /// Its window ended.
+    Expired,
+}
+
+/// A use the relying party receipted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UseRecord {
+    /// 1 for the first use.
+    pub seq: u32,
+    /// When.
+    pub time: i64,
+    /// The relying party's signed receipt.
+    pub receipt: String,
+}
+
+/// An authorisation the holder granted, as the wallet keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredAuthorization {
+    /// Id (`jti`).
+    pub id: String,
+    /// Space.
+    pub space_id: String,
+    /// Relying party.
+    pub client_id: String,
+    /// Registered name of the relying party, if it was registered.
+    pub rp_name: Option<String>,
+    /// Key that signed the request (and signs use receipts).
+    pub rp_key: Jwk,
+    /// DPV purpose.
+    pub purpose: String,
+    /// What was granted.
+    pub grants: Vec<crate::authz::Grant>,
+    /// Credentials presented.
+    pub credential_ids: Vec<String>,
+    /// Window.
+    pub not_before: i64,
+    /// Window.
+    pub not_after: i64,
+    /// Maximum uses.
+    pub max_uses: u32,
+    /// Index in the space's status list.
+    pub status_idx: usize,
+    /// State.
+    pub state: AuthorizationState,
+    /// The signed authorisation.
+    pub jws: String,
+    /// Receipted uses.
+    pub uses: Vec<UseRecord>,
+    /// Signed at.
+    pub created_at: i64,
+}
+
+/// A member's role in an enterprise space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberRole {
+    /// Legal representative (法定代表人).
+    LegalRepresentative,
+    /// Administrator.
+    Administrator,
+    /// Agent (经办人): may present licences under a delegation.
+    Agent,
+}
+
+/// A member of an enterprise space.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// Id.
+    pub id: String,
+    /// Space.
+    pub space_id: String,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: MemberRole,
+    /// The member's own key (their wallet's space key).
+    pub key: Jwk,
+    /// Added at.
+    pub added_at: i64,
+}
+
+/// A delegation an enterprise issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredDelegation {
+    /// Id.
+    pub id: String,
+    /// Enterprise space.
+    pub space_id: String,
+    /// The agent.
+    pub member_id: String,
+    /// What the agent may do.
+    pub scope: crate::delegation::DelegationScope,
+    /// Index in the space's status list.
+    pub status_idx: usize,
+    /// Revoked.
+    pub revoked: bool,
+    /// The delegation credential (SD-JWT VC).
+    pub token: String,
 }

@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use super::WalletError;
 
 /// The schema version this build writes.
-pub const CURRENT_VERSION: i64 = 2;
+pub const CURRENT_VERSION: i64 = 3;
 
 /// Version 1: metadata, spaces and credentials, each record sealed.
 pub const V1: &str = "
@@ -29,7 +29,30 @@ CREATE INDEX credentials_by_space ON credentials(space_id, seq);
 CREATE TABLE trusted_issuers (id TEXT PRIMARY KEY, sealed BLOB NOT NULL);
 ";
 
-const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [V1, V2];
+/// Version 3: authorisations, delegations, the consent log, provenance,
+/// enterprise members and each space's status list.
+pub const V3: &str = "
+CREATE TABLE authorizations (id TEXT PRIMARY KEY, space_id TEXT NOT NULL REFERENCES spaces(id), sealed BLOB NOT NULL);
+CREATE INDEX authorizations_by_space ON authorizations(space_id);
+CREATE TABLE delegations (id TEXT PRIMARY KEY, space_id TEXT NOT NULL REFERENCES spaces(id), sealed BLOB NOT NULL);
+CREATE TABLE consent_log (
+    space_id TEXT NOT NULL REFERENCES spaces(id),
+    seq INTEGER NOT NULL,
+    sealed BLOB NOT NULL,
+    PRIMARY KEY (space_id, seq)
+);
+CREATE TABLE provenance (
+    id TEXT PRIMARY KEY,
+    space_id TEXT NOT NULL REFERENCES spaces(id),
+    seq INTEGER NOT NULL,
+    sealed BLOB NOT NULL
+);
+CREATE INDEX provenance_by_space ON provenance(space_id, seq);
+CREATE TABLE members (id TEXT PRIMARY KEY, space_id TEXT NOT NULL REFERENCES spaces(id), sealed BLOB NOT NULL);
+CREATE TABLE status_lists (space_id TEXT PRIMARY KEY REFERENCES spaces(id), sealed BLOB NOT NULL);
+";
+
+const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [V1, V2, V3];
 
 /// The file's schema version.
 pub fn version(conn: &Connection) -> Result<i64, WalletError> {

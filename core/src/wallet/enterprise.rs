@@ -1,0 +1,333 @@
+//! Enterprise spaces: members with roles, delegations to agents, and the
+//! agent's side (holding a company licence under a delegation).
+
+use rusqlite::{params, OptionalExtension};
+
+use super::{
+    history, lock, verify_with_any, Credential, Member, MemberRole, Space, SpaceKind,
+    StoredDelegation, Wallet, WalletError,
+};
+use crate::{
+    authz::AuthzError,
+    b64,
+    consent::{ConsentEvent, ConsentRecord, ControllerRef, WITHDRAWAL_METHOD},
+    delegation::{issue_delegation, DelegationScope},
+    provenance::{Activity, AgentRole, ProvAgent, ProvenanceEvent},
+    sd_jwt::{self, VerifyOptions},
+    status_list::{StatusReference, INVALID},
+    CredentialFilter, Jwk,
+};
+
+impl Wallet {
+    fn enterprise(&self, space_id: &str) -> Result<Space, WalletError> {
+        let space = self.space(space_id)?;
+        if space.kind != SpaceKind::Enterprise {
+            return Err(WalletError::InvalidInput(
+                "only an enterprise space has members and delegations".into(),
+            ));
+        }
+        Ok(space)
+    }
+
+    /// Adds a member (legal representative, administrator or agent) with
+    /// the key of their own wallet.
+    pub fn add_member(
+        &self,
+        space_id: &str,
+        name: &str,
+        role: MemberRole,
+        key: &Jwk,
+        now: i64,
+    ) -> Result<Member, WalletError> {
+        let space = self.enterprise(space_id)?;
+        if name.trim().is_empty() || name.len() > 200 {
+            return Err(WalletError::InvalidInput(
+                "member name must be 1-200 bytes".into(),
+            ));
+        }
+        key.verifying_key().map_err(AuthzError::from)?;
+        let member = Member {
+            id: b64::new_id(),
+            space_id: space.id,
+            name: name.into(),
+            role,
+            key: key.clone(),
+            added_at: now,
+        };
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO members (id, space_id, sealed) VALUES (?1, ?2, ?3)",
+                params![
+                    member.id,
+                    member.space_id,
+                    self.seal("members", &member.id, &member)
+                ],
+            )?;
+            Ok(())
+        })?;
+        Ok(member)
+    }
+
+    /// The members of an enterprise space.
+    pub fn members(&self, space_id: &str) -> Result<Vec<Member>, WalletError> {
+        let conn = lock(&self.reader);
+        let mut stmt = conn.prepare_cached("SELECT id, sealed FROM members WHERE space_id = ?1")?;
+        let rows = stmt.query_map([space_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        let mut out: Vec<Member> = rows
+            .map(|r| {
+                r.map_err(WalletError::from)
+                    .and_then(|(id, s)| self.open_record("members", &id, &s))
+            })
+            .collect::<Result<_, _>>()?;
+        out.sort_by_key(|m| m.added_at);
+        Ok(out)
+    }
+
+    /// Delegates presenting the space's licences of `scope.credential_types`
+    /// to an agent member: issues a delegation credential to the agent's key,
+    /// logs it (consent log and provenance) and returns it.
+    pub fn delegate(
+        &self,
+        space_id: &str,
+        member_id: &str,
+        scope: &DelegationScope,
+        now: i64,
+    ) -> Result<StoredDelegation, WalletError> {
+        let space = self.enterprise(space_id)?;
+        let member = self
+            .members(space_id)?
+            .into_iter()
+            .find(|m| m.id == member_id)
+            .ok_or_else(|| WalletError::NotFound {
+                kind: "member",
+                id: member_id.into(),
+            })?;
+        if member.role != MemberRole::Agent {
+            return Err(WalletError::InvalidInput(
+                "only an agent member can be delegated to".into(),
+            ));
+        }
+        let licences: Vec<Credential> = self
+            .credentials(
+                space_id,
+                &CredentialFilter {
+                    now,
+                    ..Default::default()
+                },
+            )?
+            .into_iter()
+            .filter(|c| scope.credential_types.contains(&c.vct))
+            .collect();
+        if licences.is_empty() {
+            return Err(WalletError::InvalidInput(
+                "the space holds no licence of the delegated types".into(),
+            ));
+        }
+        let signer = self.signer(&space)?;
+        let id = b64::new_id();
+        let status_uri = self.status_uri(&space.id);
+        self.write(|tx| {
+            let idx = self.allocate_status(tx, &space.id)?;
+            let status = StatusReference {
+                idx,
+                uri: status_uri.clone(),
+            };
+            let token = issue_delegation(
+                &signer,
+                &space.name,
+                &member.name,
+                &member.key,
+                scope,
+                Some(&status),
+                now,
+            )?;
+            let record = ConsentRecord {
+                record_id: b64::new_id(),
+                seq: 0,
+                prev: None,
+                principal: history::holder_id(&space),
+                controller: ControllerRef {
+                    id: format!("urn:jwk:{}", member.key.thumbprint()),
+                    name: member.name.clone(),
+                    contact: String::new(),
+                },
+                purposes: scope.purposes.clone(),
+                data_categories: scope.credential_types.clone(),
+                recipients: scope.audiences.clone(),
+                legal_basis: "Contract".into(),
+                jurisdiction: "CN".into(),
+                event_time: now,
+                not_before: Some(scope.not_before),
+                not_after: Some(scope.not_after),
+                withdrawal_method: WITHDRAWAL_METHOD.into(),
+                event_type: ConsentEvent::Delegated,
+                state: String::new(),
+                authorization_id: Some(id.clone()),
+                request_hash: None,
+                pipl: Default::default(),
+                onward_transfer: false,
+                retention_days: None,
+                max_uses: None,
+            };
+            self.append_consent(tx, &space, &signer, record)?;
+            self.add_event(
+                tx,
+                &space.id,
+                &ProvenanceEvent {
+                    id: b64::new_id(),
+                    time: now,
+                    activity: Activity::Delegate,
+                    credentials: licences.iter().map(|c| c.id.clone()).collect(),
+                    generated: Some(format!("delegation:{id}")),
+                    invalidated: None,
+                    agents: vec![
+                        history::holder_agent(&space),
+                        ProvAgent {
+                            id: format!("urn:jwk:{}", member.key.thumbprint()),
+                            role: AgentRole::Agent,
+                            name: Some(member.name.clone()),
+                        },
+                    ],
+                    on_behalf_of: Some((
+                        format!("urn:jwk:{}", member.key.thumbprint()),
+                        history::holder_id(&space),
+                    )),
+                    note: Some(format!(
+                        "{} to {} until {}",
+                        scope.purposes.join(","),
+                        scope.audiences.join(","),
+                        scope.not_after
+                    )),
+                },
+            )?;
+            let d = StoredDelegation {
+                id: id.clone(),
+                space_id: space.id.clone(),
+                member_id: member.id.clone(),
+                scope: scope.clone(),
+                status_idx: idx,
+                revoked: false,
+                token,
+            };
+            tx.execute(
+                "INSERT INTO delegations (id, space_id, sealed) VALUES (?1, ?2, ?3)",
+                params![d.id, d.space_id, self.seal("delegations", &d.id, &d)],
+            )?;
+            Ok(d)
+        })
+    }
+
+    /// One delegation.
+    pub fn delegation(&self, id: &str) -> Result<StoredDelegation, WalletError> {
+        let sealed: Option<Vec<u8>> = lock(&self.reader)
+            .query_row("SELECT sealed FROM delegations WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        self.open_record(
+            "delegations",
+            id,
+            &sealed.ok_or_else(|| WalletError::NotFound {
+                kind: "delegation",
+                id: id.into(),
+            })?,
+        )
+    }
+
+    /// Revokes a delegation; returns the status list token to publish.
+    pub fn revoke_delegation(&self, id: &str, now: i64) -> Result<String, WalletError> {
+        let mut d = self.delegation(id)?;
+        if d.revoked {
+            return Err(WalletError::InvalidInput(
+                "delegation already revoked".into(),
+            ));
+        }
+        let space = self.space(&d.space_id)?;
+        let signer = self.signer(&space)?;
+        self.write(|tx| {
+            let token = self.set_status(tx, &space, d.status_idx, INVALID, &signer, now)?;
+            d.revoked = true;
+            tx.execute(
+                "UPDATE delegations SET sealed = ?2 WHERE id = ?1",
+                params![d.id, self.seal("delegations", &d.id, &d)],
+            )?;
+            self.add_event(
+                tx,
+                &space.id,
+                &ProvenanceEvent {
+                    id: b64::new_id(),
+                    time: now,
+                    activity: Activity::Withdraw,
+                    credentials: Vec::new(),
+                    generated: None,
+                    invalidated: Some(format!("delegation:{id}")),
+                    agents: vec![history::holder_agent(&space)],
+                    on_behalf_of: None,
+                    note: Some("delegation revoked".into()),
+                },
+            )?;
+            Ok(token)
+        })
+    }
+
+    /// Agent side: stores a company licence together with the delegation
+    /// that lets this space's key present it. The licence is verified with
+    /// `licence_issuer_key` (or a trusted key), the delegation with the
+    /// licence's holder key, and the delegation must name this space's key.
+    pub fn import_delegated_credential(
+        &self,
+        space_id: &str,
+        licence: &str,
+        delegation: &str,
+        licence_issuer_key: Option<&Jwk>,
+        now: i64,
+    ) -> Result<Credential, WalletError> {
+        let space = self.space(space_id)?;
+        let keys = match licence_issuer_key {
+            Some(k) => vec![k.clone()],
+            None => {
+                let iss = super::unverified_issuer(licence)?;
+                let keys = self.trusted_issuer_keys(&iss)?;
+                if keys.is_empty() {
+                    return Err(WalletError::UnknownIssuer(iss));
+                }
+                keys
+            }
+        };
+        let (lic, issuer_key) = verify_with_any(licence, &keys, now)?;
+        let enterprise = lic
+            .holder_key
+            .ok_or(AuthzError::Mismatch("licence without holder key"))?;
+        let del = sd_jwt::verify(
+            delegation,
+            &enterprise.verifying_key().map_err(AuthzError::from)?,
+            &VerifyOptions::vc(now),
+        )?;
+        if del.holder_key.as_ref().map(Jwk::thumbprint) != Some(space.holder_key.thumbprint()) {
+            return Err(WalletError::HolderMismatch);
+        }
+        let vct = lic
+            .claims
+            .get("vct")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        let covered = del
+            .claims
+            .get("scope")
+            .and_then(|s| s.get("credential_types"))
+            .and_then(|t| t.as_array())
+            .is_some_and(|t| t.iter().any(|x| x.as_str() == Some(vct)));
+        if !covered {
+            return Err(AuthzError::DelegationScope("licence type").into());
+        }
+        self.store_credential(
+            &space,
+            licence,
+            lic.claims,
+            issuer_key,
+            Some((delegation.trim().to_owned(), del.claims)),
+        )
+    }
+}
