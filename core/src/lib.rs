@@ -25,5 +25,7 @@ pub use jws::{Alg, JoseError, Signer};
 pub use keystore::{KeyAlgorithm, KeyStore, KeyStoreError, KeyStoreSigner};
 pub use software_keystore::{SoftwareKey, SoftwareKeyStore};
 pub use wallet::{
-    Credential, CredentialFilter, CredentialStatus, Space, SpaceKind, Wallet, WalletError,
+    Approved, AuthorizationState, Credential, CredentialFilter, CredentialStatus, Member,
+    MemberRole, Space, SpaceKind, StoredAuthorization, StoredDelegation, UseRecord, Wallet,
+    WalletError,
 };
