@@ -41,6 +41,7 @@ impl From<WalletError> for SatchelError {
                 SatchelError::Rejected(msg)
             }
             WalletError::InvalidInput(_) => SatchelError::InvalidInput(msg),
+            WalletError::Authz(e) => e.into(),
         }
     }
 }

@@ -5,12 +5,17 @@
 //! `AutoCloseable`. Calls touch the local database and the key store, so
 //! apps call them off the main thread (e.g. `Dispatchers.IO`).
 
+mod authz;
 mod error;
 mod keystore;
 mod records;
+mod wallet_authz;
 
 use std::{path::PathBuf, sync::Arc};
 
+pub use authz::{
+    CredentialRequest, RelyingParty, RequestSpec, TrustRegistry, UseReceipt, VerifiedAuthorization,
+};
 pub use error::{KeyStoreError, SatchelError};
 pub use keystore::{file_key_store, in_memory_key_store, KeyAlgorithm, PlatformKeyStore};
 pub use records::{
@@ -18,18 +23,15 @@ pub use records::{
 };
 use satchel_core::{
     self as core,
-    sd_jwt::{self, ClaimPath, IssueOptions, KeyBindingCheck, TypPolicy, VerifyOptions},
+    sd_jwt::{self, IssueOptions, KeyBindingCheck, TypPolicy, VerifyOptions},
     Jwk, Signer,
+};
+pub use wallet_authz::{
+    ApprovalChoice, Approved, Authorization, Candidate, Delegation, DelegationScope, Member,
+    MemberRole, ProvenanceEvent, QueryMatch, RequestReview, RpTrust, Selection, Withdrawal,
 };
 
 uniffi::setup_scaffolding!();
-
-fn paths(dotted: &[String]) -> Result<Vec<ClaimPath>, SatchelError> {
-    dotted
-        .iter()
-        .map(|p| ClaimPath::parse_dotted(p).map_err(|e| SatchelError::InvalidInput(e.to_string())))
-        .collect()
-}
 
 fn jwk(json: &str) -> Result<Jwk, SatchelError> {
     Ok(Jwk::from_json(json)?)
@@ -43,7 +45,7 @@ fn now_or(now: Option<i64>) -> i64 {
 /// Open one per file and share it across threads.
 #[derive(uniffi::Object)]
 pub struct Wallet {
-    inner: core::Wallet,
+    pub(crate) inner: core::Wallet,
 }
 
 #[uniffi::export]
@@ -154,7 +156,7 @@ impl Wallet {
     ) -> Result<String, SatchelError> {
         Ok(self.inner.present(
             &credential_id,
-            &paths(&claim_paths)?,
+            &records::claim_paths(&claim_paths)?,
             &audience,
             &nonce,
             core::unix_now(),
@@ -240,7 +242,7 @@ impl SoftwareIssuer {
         }
         Ok(sd_jwt::issue(
             &claims,
-            &paths(&disclosable)?,
+            &records::claim_paths(&disclosable)?,
             &IssueOptions::default(),
             &self.key,
         )?)

@@ -1,6 +1,19 @@
 //! Plain records crossing the FFI, converted from core types.
 
-use satchel_core::{self as core, sd_jwt::VerifiedSdJwt};
+use satchel_core::{
+    self as core,
+    sd_jwt::{ClaimPath, VerifiedSdJwt},
+};
+
+use crate::SatchelError;
+
+/// Parses dotted claim paths (`address.street`, `nationalities.0`, `nationalities.*`).
+pub(crate) fn claim_paths(dotted: &[String]) -> Result<Vec<ClaimPath>, SatchelError> {
+    dotted
+        .iter()
+        .map(|p| ClaimPath::parse_dotted(p).map_err(|e| SatchelError::InvalidInput(e.to_string())))
+        .collect()
+}
 
 /// Whose space it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
