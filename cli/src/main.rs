@@ -5,6 +5,7 @@
 //! Exit codes: 0 success; 1 the input was rejected or the operation failed
 //! (one line on stderr says why); 2 bad usage.
 
+mod authz_cmd;
 mod demo;
 mod sd_jwt_cmd;
 mod wallet_cmd;
@@ -37,6 +38,41 @@ enum Command {
     Jwk(JwkCommand),
     /// The encrypted wallet on this computer.
     Wallet(wallet_cmd::WalletArgs),
+    /// Data-use authorisations: request, approve, deny, verify, use, withdraw, list.
+    Authz {
+        /// Wallet database file (holder commands).
+        #[arg(long, global = true, default_value = "satchel-wallet.db")]
+        wallet: std::path::PathBuf,
+        #[command(subcommand)]
+        command: authz_cmd::AuthzCommand,
+    },
+    /// The consent log: verify, export.
+    Log {
+        /// Wallet database file.
+        #[arg(long, global = true, default_value = "satchel-wallet.db")]
+        wallet: std::path::PathBuf,
+        #[command(subcommand)]
+        command: authz_cmd::LogCommand,
+    },
+    /// "Where did my credential go?": its provenance, in order.
+    Trace {
+        /// Wallet database file.
+        #[arg(long, default_value = "satchel-wallet.db")]
+        wallet: std::path::PathBuf,
+        /// Print W3C PROV-JSON instead of a table.
+        #[arg(long)]
+        prov: bool,
+        /// Credential id.
+        credential_id: String,
+    },
+    /// Enterprise: delegate presenting licences to an agent (prints the delegation credential).
+    Delegate {
+        /// Wallet database file.
+        #[arg(long, default_value = "satchel-wallet.db")]
+        wallet: std::path::PathBuf,
+        #[command(flatten)]
+        args: authz_cmd::DelegateArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -93,6 +129,14 @@ fn main() -> ExitCode {
         Command::SdJwt(cmd) => sd_jwt_cmd::run(cmd),
         Command::Jwk(cmd) => jwk(cmd),
         Command::Wallet(args) => wallet_cmd::run(args),
+        Command::Authz { wallet, command } => authz_cmd::run_authz(wallet, command),
+        Command::Log { wallet, command } => authz_cmd::run_log(wallet, command),
+        Command::Trace {
+            wallet,
+            prov,
+            credential_id,
+        } => authz_cmd::run_trace(wallet, &credential_id, prov),
+        Command::Delegate { wallet, args } => authz_cmd::run_delegate(wallet, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -44,6 +44,9 @@ enum WalletCommand {
         /// Space id (default: the first space).
         #[arg(long)]
         space: Option<String>,
+        /// For an agent: the delegation credential that lets this space present the licence.
+        #[arg(long)]
+        delegation: Option<String>,
         /// File holding the SD-JWT VC.
         token_file: String,
     },
@@ -96,7 +99,7 @@ fn passphrase() -> Result<String, Failure> {
     })
 }
 
-fn open(path: &std::path::Path, create: bool) -> Result<Wallet, Failure> {
+pub(crate) fn open(path: &std::path::Path, create: bool) -> Result<Wallet, Failure> {
     if !create && !path.exists() {
         return Err(Failure(format!(
             "no wallet at {}: run `satchel wallet init` first",
@@ -108,7 +111,7 @@ fn open(path: &std::path::Path, create: bool) -> Result<Wallet, Failure> {
     Ok(Wallet::open(path, keystore)?)
 }
 
-fn space_or_first(wallet: &Wallet, space: Option<String>) -> Result<String, Failure> {
+pub(crate) fn space_or_first(wallet: &Wallet, space: Option<String>) -> Result<String, Failure> {
     match space {
         Some(s) => Ok(s),
         None => wallet
@@ -149,17 +152,23 @@ pub(crate) fn run(args: WalletArgs) -> CmdResult {
         WalletCommand::Import {
             issuer_jwk,
             space,
+            delegation,
             token_file,
         } => {
             let wallet = open(&args.wallet, false)?;
             let space = space_or_first(&wallet, space)?;
             let key = issuer_jwk.as_deref().map(read_public_jwk).transpose()?;
-            let c = wallet.import_credential(
-                &space,
-                &read_file(&token_file)?,
-                key.as_ref(),
-                unix_now(),
-            )?;
+            let token = read_file(&token_file)?;
+            let c = match delegation {
+                Some(d) => wallet.import_delegated_credential(
+                    &space,
+                    &token,
+                    &read_file(&d)?,
+                    key.as_ref(),
+                    unix_now(),
+                )?,
+                None => wallet.import_credential(&space, &token, key.as_ref(), unix_now())?,
+            };
             println!("{}", c.id);
         }
         WalletCommand::List { space, vct, status } => {
@@ -214,4 +223,9 @@ pub(crate) fn run(args: WalletArgs) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// Opens an existing wallet.
+pub(crate) fn open_wallet(path: &std::path::Path) -> Result<Wallet, Failure> {
+    open(path, false)
 }

@@ -1,5 +1,6 @@
 //! The `satchel` binary driven as integrators drive it.
 
+mod authz;
 mod sd_jwt;
 mod wallet;
 

@@ -1,0 +1,519 @@
+//! `satchel authz …`, `satchel log …`, `satchel trace`, `satchel delegate`:
+//! data-use authorisations from both sides, the consent log, provenance
+//! and enterprise delegation.
+
+use std::{path::PathBuf, sync::Arc};
+
+use clap::{Args, Subcommand};
+use satchel_core::{
+    authz::{
+        self, Approval, AuthorizationRequest, ClaimQuery, Controller, CredentialQuery, DcqlQuery,
+        PiplFlags, Selection, StatusCache, Terms, UsageLedger,
+    },
+    delegation::DelegationScope,
+    registry::Registry,
+    sd_jwt::ClaimPath,
+    unix_now, Jwk, MemberRole, Signer, SoftwareKey,
+};
+use serde_json::json;
+
+use crate::{read_file, read_public_jwk, wallet_cmd::open_wallet, CmdResult, Failure};
+
+fn private_key(path: &str) -> Result<SoftwareKey, Failure> {
+    SoftwareKey::from_private_jwk(&read_file(path)?).map_err(|e| Failure(format!("{path}: {e}")))
+}
+
+fn dotted(paths: &[String]) -> Result<Vec<ClaimPath>, Failure> {
+    paths
+        .iter()
+        .map(|p| ClaimPath::parse_dotted(p).map_err(Failure::from))
+        .collect()
+}
+
+/// A registry file: a signed `satchel-registry+jwt` (with `--registry-key`) or plain JSON.
+fn load_registry(path: &str, key: Option<&str>) -> Result<Registry, Failure> {
+    let text = read_file(path)?;
+    match key {
+        Some(k) => Ok(Registry::verify(
+            &text,
+            &read_public_jwk(k)?.verifying_key()?,
+            unix_now(),
+        )?),
+        None => {
+            serde_json::from_str(&text).map_err(|e| Failure(format!("{path}: not a registry: {e}")))
+        }
+    }
+}
+
+#[derive(Args)]
+pub(crate) struct RegistryArgs {
+    /// Registry file (JSON, or a signed registry with --registry-key).
+    #[arg(long)]
+    registry: String,
+    /// Operator key that signed the registry.
+    #[arg(long)]
+    registry_key: Option<String>,
+}
+
+#[derive(Args)]
+pub(crate) struct StatusArgs {
+    /// A status list token the holder published (repeat with --status-uri).
+    #[arg(long, requires = "status_uri")]
+    status_token: Vec<String>,
+    /// The URI each --status-token was published at.
+    #[arg(long)]
+    status_uri: Vec<String>,
+}
+
+impl StatusArgs {
+    fn cache(&self) -> Result<StatusCache, Failure> {
+        if self.status_token.len() != self.status_uri.len() {
+            return Err(Failure("give one --status-uri per --status-token".into()));
+        }
+        let cache = StatusCache::new();
+        for (t, u) in self.status_token.iter().zip(&self.status_uri) {
+            cache.publish(u, read_file(t)?.trim());
+        }
+        Ok(cache)
+    }
+}
+
+#[derive(Subcommand)]
+pub(crate) enum AuthzCommand {
+    /// Relying party: create a signed authorisation request (prints it).
+    Request {
+        /// Relying party private JWK.
+        #[arg(long)]
+        rp_key: String,
+        /// Relying party identifier.
+        #[arg(long)]
+        client_id: String,
+        /// Credential type asked for.
+        #[arg(long)]
+        vct: String,
+        /// A required claim (dotted; repeat).
+        #[arg(long = "claim", required = true)]
+        claims: Vec<String>,
+        /// An optional claim (dotted; repeat).
+        #[arg(long = "optional-claim")]
+        optional: Vec<String>,
+        /// DPV purpose.
+        #[arg(long)]
+        purpose: String,
+        /// DPV legal basis.
+        #[arg(long, default_value = "Consent")]
+        legal_basis: String,
+        /// Days the authorisation may last.
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+        /// Maximum uses.
+        #[arg(long, default_value_t = 3)]
+        max_uses: u32,
+        /// Retention in days.
+        #[arg(long, default_value_t = 30)]
+        retention_days: u32,
+        /// PIPL: the data is sensitive.
+        #[arg(long)]
+        sensitive: bool,
+        /// Controller display name.
+        #[arg(long, default_value = "")]
+        controller: String,
+    },
+    /// Holder: approve a request with chosen claims (prints the response JSON).
+    Approve {
+        #[command(flatten)]
+        registry: RegistryArgs,
+        /// Request file.
+        #[arg(long)]
+        request: String,
+        /// Space id (default: the first space).
+        #[arg(long)]
+        space: Option<String>,
+        /// Credential to present.
+        #[arg(long)]
+        credential: String,
+        /// Claim to disclose (dotted; repeat).
+        #[arg(long = "disclose", required = true)]
+        disclose: Vec<String>,
+        /// Allow fewer uses than asked.
+        #[arg(long)]
+        max_uses: Option<u32>,
+        /// Go on although the relying party is not registered for this.
+        #[arg(long)]
+        accept_untrusted: bool,
+    },
+    /// Holder: refuse a request (prints the signed refusal record).
+    Deny {
+        #[command(flatten)]
+        registry: RegistryArgs,
+        /// Request file.
+        #[arg(long)]
+        request: String,
+        /// Space id (default: the first space).
+        #[arg(long)]
+        space: Option<String>,
+    },
+    /// Relying party: verify a response and register the authorisation.
+    Verify {
+        #[command(flatten)]
+        registry: RegistryArgs,
+        #[command(flatten)]
+        status: StatusArgs,
+        /// Relying party private JWK (signs use receipts).
+        #[arg(long)]
+        rp_key: String,
+        /// The ledger database.
+        #[arg(long)]
+        ledger: PathBuf,
+        /// The request this answers.
+        #[arg(long)]
+        request: String,
+        /// Response JSON file.
+        #[arg(long)]
+        response: String,
+    },
+    /// Relying party: record one use (prints the signed receipt).
+    Use {
+        #[command(flatten)]
+        status: StatusArgs,
+        /// Relying party private JWK.
+        #[arg(long)]
+        rp_key: String,
+        /// Relying party identifier.
+        #[arg(long)]
+        client_id: String,
+        /// The ledger database.
+        #[arg(long)]
+        ledger: PathBuf,
+        /// The purpose of this use (DPV).
+        #[arg(long)]
+        purpose: String,
+        /// Authorisation id.
+        authorization: String,
+    },
+    /// Holder: withdraw an authorisation (prints the status list to publish).
+    Withdraw {
+        /// Authorisation id.
+        authorization: String,
+    },
+    /// Holder: list authorisations.
+    List {
+        /// Space id (default: the first space).
+        #[arg(long)]
+        space: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum LogCommand {
+    /// Verify the consent log: signatures, numbering, hash chain.
+    Verify {
+        /// Space id (default: the first space).
+        #[arg(long)]
+        space: Option<String>,
+    },
+    /// Export the consent log.
+    Export {
+        /// Space id (default: the first space).
+        #[arg(long)]
+        space: Option<String>,
+        /// `27560` (the whole log) or `kantara` (receipts for consents given).
+        #[arg(long, default_value = "27560")]
+        format: String,
+    },
+}
+
+#[derive(Args)]
+pub(crate) struct DelegateArgs {
+    /// Enterprise space id.
+    #[arg(long)]
+    space: String,
+    /// The agent's name.
+    #[arg(long)]
+    agent_name: String,
+    /// The agent's public JWK (their wallet's space key).
+    #[arg(long)]
+    agent_jwk: String,
+    /// Licence type the agent may present (repeat).
+    #[arg(long = "vct", required = true)]
+    vcts: Vec<String>,
+    /// Purpose (repeat).
+    #[arg(long = "purpose", required = true)]
+    purposes: Vec<String>,
+    /// Relying party (repeat).
+    #[arg(long = "audience", required = true)]
+    audiences: Vec<String>,
+    /// Days the delegation lasts.
+    #[arg(long, default_value_t = 7)]
+    days: i64,
+}
+
+pub(crate) fn run_authz(wallet: PathBuf, cmd: AuthzCommand) -> CmdResult {
+    let now = unix_now();
+    match cmd {
+        AuthzCommand::Request {
+            rp_key,
+            client_id,
+            vct,
+            claims,
+            optional,
+            purpose,
+            legal_basis,
+            days,
+            max_uses,
+            retention_days,
+            sensitive,
+            controller,
+        } => {
+            let key = private_key(&rp_key)?;
+            let required = dotted(&claims)?;
+            let optional = dotted(&optional)?;
+            let all: Vec<ClaimQuery> = required
+                .iter()
+                .chain(&optional)
+                .enumerate()
+                .map(|(i, p)| ClaimQuery {
+                    id: Some(format!("c{i}")),
+                    path: p.to_json(),
+                })
+                .collect();
+            let claim_sets = (!optional.is_empty()).then(|| {
+                vec![
+                    (0..required.len()).map(|i| format!("c{i}")).collect(),
+                    all.iter().filter_map(|c| c.id.clone()).collect(),
+                ]
+            });
+            let request = AuthorizationRequest {
+                client_id: client_id.clone(),
+                response_uri: format!("{client_id}/response"),
+                nonce: satchel_core::b64::encode(satchel_core::b64::random_bytes::<18>()),
+                state: None,
+                iat: now,
+                exp: now + 600,
+                dcql_query: DcqlQuery {
+                    credentials: vec![CredentialQuery {
+                        id: "credential".into(),
+                        format: satchel_core::sd_jwt::VC_TYP.into(),
+                        meta: Some(json!({"vct_values": [vct]})),
+                        claims: all,
+                        claim_sets,
+                    }],
+                },
+                satchel: Terms {
+                    purpose,
+                    legal_basis,
+                    not_before: now,
+                    not_after: now + days * 86400,
+                    max_uses,
+                    retention_days,
+                    onward_transfer: false,
+                    pipl: PiplFlags {
+                        sensitive,
+                        ..Default::default()
+                    },
+                    controller: Controller {
+                        name: if controller.is_empty() {
+                            client_id
+                        } else {
+                            controller
+                        },
+                        contact: String::new(),
+                    },
+                    jurisdiction: "CN".into(),
+                },
+            };
+            println!("{}", request.sign(&key)?);
+        }
+        AuthzCommand::Approve {
+            registry,
+            request,
+            space,
+            credential,
+            disclose,
+            max_uses,
+            accept_untrusted,
+        } => {
+            let reg = load_registry(&registry.registry, registry.registry_key.as_deref())?;
+            let parsed = authz::parse_request(&read_file(&request)?, &reg, now)?;
+            let w = open_wallet(&wallet)?;
+            let space = crate::wallet_cmd::space_or_first(&w, space)?;
+            let query_id = parsed
+                .request
+                .dcql_query
+                .credentials
+                .first()
+                .map(|q| q.id.clone())
+                .unwrap_or_default();
+            let approval = Approval {
+                selections: vec![Selection {
+                    query_id,
+                    credential_id: credential,
+                    claims: dotted(&disclose)?,
+                }],
+                max_uses,
+                not_after: None,
+                accept_untrusted,
+            };
+            let approved = w.approve(&space, &parsed, &approval, now)?;
+            eprintln!("authorization {}", approved.authorization_id);
+            println!("{}", serde_json::to_string_pretty(&approved.response)?);
+        }
+        AuthzCommand::Deny {
+            registry,
+            request,
+            space,
+        } => {
+            let reg = load_registry(&registry.registry, registry.registry_key.as_deref())?;
+            let parsed = authz::parse_request(&read_file(&request)?, &reg, now)?;
+            let w = open_wallet(&wallet)?;
+            let space = crate::wallet_cmd::space_or_first(&w, space)?;
+            println!("{}", w.deny(&space, &parsed, now)?);
+        }
+        AuthzCommand::Verify {
+            registry,
+            status,
+            rp_key,
+            ledger,
+            request,
+            response,
+        } => {
+            let reg = load_registry(&registry.registry, registry.registry_key.as_deref())?;
+            let response: authz::AuthorizationResponse =
+                serde_json::from_str(&read_file(&response)?)
+                    .map_err(|e| Failure(format!("response: {e}")))?;
+            let request = read_file(&request)?;
+            let v = authz::verify_response(&response, &request, &reg, &status.cache()?, now)?;
+            let key: Arc<dyn Signer> = Arc::new(private_key(&rp_key)?);
+            UsageLedger::open(Some(&ledger), &v.client_id, key)?.register(&v)?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({
+                    "authorization": v.id, "purpose": v.purpose, "max_uses": v.max_uses,
+                    "not_before": v.not_before, "not_after": v.not_after, "claims": v.claims,
+                }))?
+            );
+        }
+        AuthzCommand::Use {
+            status,
+            rp_key,
+            client_id,
+            ledger,
+            purpose,
+            authorization,
+        } => {
+            let key: Arc<dyn Signer> = Arc::new(private_key(&rp_key)?);
+            let l = UsageLedger::open(Some(&ledger), &client_id, key)?;
+            let r = l.record_use(&authorization, &purpose, now, &status.cache()?)?;
+            eprintln!("use {} ({} left)", r.seq, r.remaining);
+            println!("{}", r.jws);
+        }
+        AuthzCommand::Withdraw { authorization } => {
+            let w = open_wallet(&wallet)?.withdraw(&authorization, now)?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({
+                    "revocation": w.revocation, "status_uri": w.status_uri, "status_list_token": w.status_list_token,
+                }))?
+            );
+        }
+        AuthzCommand::List { space } => {
+            let w = open_wallet(&wallet)?;
+            let space = crate::wallet_cmd::space_or_first(&w, space)?;
+            for a in w.authorizations(&space)? {
+                let state = serde_json::to_value(a.state)?
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                println!(
+                    "{}\t{}\t{}\t{}\t{}/{}",
+                    a.id,
+                    a.client_id,
+                    a.purpose,
+                    state,
+                    a.uses.len(),
+                    a.max_uses
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn run_log(wallet: PathBuf, cmd: LogCommand) -> CmdResult {
+    let w = open_wallet(&wallet)?;
+    match cmd {
+        LogCommand::Verify { space } => {
+            let space = crate::wallet_cmd::space_or_first(&w, space)?;
+            let n = w.verify_consent_log(&space)?.len();
+            println!("ok: {n} records, signed and chained");
+        }
+        LogCommand::Export { space, format } => {
+            let space = crate::wallet_cmd::space_or_first(&w, space)?;
+            let out = match format.as_str() {
+                "27560" => w.export_consent_log(&space)?,
+                "kantara" => serde_json::Value::Array(w.consent_receipts(&space)?),
+                other => {
+                    return Err(Failure(format!(
+                        "unknown format {other}: use 27560 or kantara"
+                    )))
+                }
+            };
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn run_trace(wallet: PathBuf, credential: &str, prov: bool) -> CmdResult {
+    let w = open_wallet(&wallet)?;
+    if prov {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&w.trace_prov_json(credential, None)?)?
+        );
+        return Ok(());
+    }
+    for e in w.trace(credential, None)? {
+        let activity = serde_json::to_value(e.activity)?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let agents: Vec<String> = e
+            .agents
+            .iter()
+            .map(|a| a.name.clone().unwrap_or_else(|| a.id.clone()))
+            .collect();
+        println!(
+            "{}\t{activity}\t{}\t{}",
+            satchel_core::rfc3339(e.time),
+            agents.join(", "),
+            e.note.unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+pub(crate) fn run_delegate(wallet: PathBuf, a: DelegateArgs) -> CmdResult {
+    let now = unix_now();
+    let w = open_wallet(&wallet)?;
+    let agent_key: Jwk = read_public_jwk(&a.agent_jwk)?;
+    let member = match w
+        .members(&a.space)?
+        .into_iter()
+        .find(|m| m.key == agent_key && m.role == MemberRole::Agent)
+    {
+        Some(m) => m,
+        None => w.add_member(&a.space, &a.agent_name, MemberRole::Agent, &agent_key, now)?,
+    };
+    let scope = DelegationScope {
+        credential_types: a.vcts,
+        purposes: a.purposes,
+        audiences: a.audiences,
+        not_before: now,
+        not_after: now + a.days * 86400,
+    };
+    let d = w.delegate(&a.space, &member.id, &scope, now)?;
+    eprintln!("delegation {}", d.id);
+    println!("{}", d.token);
+    Ok(())
+}
