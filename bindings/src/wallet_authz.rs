@@ -515,6 +515,18 @@ impl Wallet {
             .into())
     }
 
+    /// Enterprise side: records an agent's action (the authorisation it
+    /// signed under `delegation_id`) in the company's provenance.
+    pub fn record_agent_action(
+        &self,
+        delegation_id: String,
+        authorization: String,
+    ) -> Result<(), SatchelError> {
+        Ok(self
+            .inner
+            .record_agent_action(&delegation_id, &authorization, core::unix_now())?)
+    }
+
     /// Where the space's status list is published.
     pub fn status_uri(&self, space_id: String) -> String {
         self.inner.status_uri(&space_id)

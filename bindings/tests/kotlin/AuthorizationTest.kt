@@ -134,6 +134,8 @@ class AuthorizationTest {
         val verified = bank.verifyResponse(request, approved.responseJson, registry)
         assertTrue(verified.claimsJson.contains("91440101MA5XXXXXXX"))
         assertTrue(verified.delegatedByJson.contains("\"q1\""))
+        val agentAuthorization = Regex("\"satchel_authorization\":\"([^\"]+)\"").find(approved.responseJson)!!.groupValues[1]
+        company.recordAgentAction(delegation.id, agentAuthorization)
 
         // Revoked: the bank refuses the same response.
         val token = company.revokeDelegation(delegation.id)

@@ -331,3 +331,84 @@ impl Wallet {
         )
     }
 }
+
+impl Wallet {
+    /// Enterprise side: records what an agent did under a delegation. The
+    /// agent hands over (or the server relays) the authorisation it signed;
+    /// it must be signed by the delegated agent's key. The enterprise's
+    /// provenance gets a `present` event on behalf of the company, for the
+    /// licences the delegation covers.
+    pub fn record_agent_action(
+        &self,
+        delegation_id: &str,
+        authorization: &str,
+        now: i64,
+    ) -> Result<(), WalletError> {
+        let d = self.delegation(delegation_id)?;
+        let space = self.space(&d.space_id)?;
+        let member = self
+            .members(&space.id)?
+            .into_iter()
+            .find(|m| m.id == d.member_id)
+            .ok_or_else(|| WalletError::NotFound {
+                kind: "member",
+                id: d.member_id.clone(),
+            })?;
+        let jwt = crate::jws::decode(authorization.trim()).map_err(AuthzError::from)?;
+        if !jwt.header.typ_is(crate::authz::AUTHORIZATION_TYP) {
+            return Err(AuthzError::WrongTyp(crate::authz::AUTHORIZATION_TYP).into());
+        }
+        jwt.verify(&member.key.verifying_key().map_err(AuthzError::from)?)
+            .map_err(AuthzError::from)?;
+        let a: crate::authz::Authorization = serde_json::from_value(serde_json::Value::Object(
+            jwt.payload_object().map_err(AuthzError::from)?,
+        ))
+        .map_err(|e| AuthzError::Malformed(e.to_string()))?;
+        if !a
+            .grants
+            .iter()
+            .any(|g| d.scope.credential_types.contains(&g.vct))
+        {
+            return Err(AuthzError::DelegationScope("licence type").into());
+        }
+        let licences: Vec<String> = self
+            .credentials(
+                &space.id,
+                &CredentialFilter {
+                    now,
+                    ..Default::default()
+                },
+            )?
+            .into_iter()
+            .filter(|c| a.grants.iter().any(|g| g.vct == c.vct))
+            .map(|c| c.id)
+            .collect();
+        let agent_id = format!("urn:jwk:{}", member.key.thumbprint());
+        let event = ProvenanceEvent {
+            id: b64::new_id(),
+            time: a.iat,
+            activity: Activity::Present,
+            credentials: licences,
+            generated: Some(format!("authorization:{}", a.jti)),
+            invalidated: None,
+            agents: vec![
+                ProvAgent {
+                    id: agent_id.clone(),
+                    role: AgentRole::Agent,
+                    name: Some(member.name.clone()),
+                },
+                ProvAgent {
+                    id: a.aud.clone(),
+                    role: AgentRole::RelyingParty,
+                    name: None,
+                },
+            ],
+            on_behalf_of: Some((agent_id, history::holder_id(&space))),
+            note: Some(format!(
+                "{} to {} under delegation {}",
+                a.purpose, a.aud, d.id
+            )),
+        };
+        self.write(|tx| self.add_event(tx, &space.id, &event))
+    }
+}

@@ -543,3 +543,50 @@ fn verifier_refuses_tampered_or_mismatched_responses() {
     let empty = Registry::default();
     assert!(verify_response(r, &jws, &empty, &w.status, NOW + 10).is_err());
 }
+
+#[test]
+fn tampered_receipts_and_status_lists_are_refused() {
+    let w = World::new();
+    let (jws, approved) = approve_name_and_age(&w);
+    let v = verify_response(&approved.response, &jws, &w.registry, &w.status, NOW + 10).unwrap();
+    w.ledger.register(&v).unwrap();
+    let receipt = w
+        .ledger
+        .record_use(&v.id, "IdentityVerification", NOW + 20, &w.status)
+        .unwrap();
+
+    // A receipt with a changed payload, or signed by someone else, is refused.
+    let mut parts: Vec<String> = receipt.jws.split('.').map(str::to_owned).collect();
+    let mut p: serde_json::Value =
+        serde_json::from_slice(&b64::decode(&parts[1]).unwrap()).unwrap();
+    p["seq"] = 7.into();
+    parts[1] = b64::encode(p.to_string());
+    assert!(w
+        .wallet
+        .record_use_receipt(&v.id, &parts.join("."))
+        .is_err());
+    let impostor = SoftwareKey::generate_es256().unwrap();
+    let forged = jws::sign(jws::header_with_typ("satchel-use+jwt"), &p, &impostor).unwrap();
+    assert!(w.wallet.record_use_receipt(&v.id, &forged).is_err());
+    // A genuine receipt for another authorisation is refused too.
+    let (jws2, approved2) = approve_name_and_age(&w);
+    let v2 = verify_response(&approved2.response, &jws2, &w.registry, &w.status, NOW + 10).unwrap();
+    assert!(matches!(
+        w.wallet.record_use_receipt(&v2.id, &receipt.jws),
+        Err(WalletError::Authz(AuthzError::Mismatch(_)))
+    ));
+    assert!(w.wallet.record_use_receipt(&v.id, &receipt.jws).unwrap());
+
+    // A status list not signed by the holder is refused, not read as "valid".
+    let withdrawal = w.wallet.withdraw(&v.id, NOW + 30).unwrap();
+    let list = satchel_core::status_list::StatusList::new(1, 1024).unwrap();
+    let fake = list
+        .to_token(&withdrawal.status_uri, NOW + 31, None, &impostor)
+        .unwrap();
+    w.status.publish(&withdrawal.status_uri, &fake);
+    assert!(matches!(
+        w.ledger
+            .record_use(&v.id, "IdentityVerification", NOW + 40, &w.status),
+        Err(AuthzError::StatusList(_))
+    ));
+}

@@ -160,3 +160,34 @@ fn status_list_claims() {
         "reference": StatusReference { idx: 3, uri: "https://satchel.example/status/space-1".into() }.to_claim(),
     }));
 }
+
+#[test]
+fn delegation_credential_payload() {
+    let enterprise = satchel_core::SoftwareKey::from_private_jwk(
+        r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"}"#,
+    )
+    .unwrap();
+    let scope = satchel_core::delegation::DelegationScope {
+        credential_types: vec!["urn:satchel:vct:business-licence".into()],
+        purposes: vec!["IdentityVerification".into()],
+        audiences: vec![BANK.into()],
+        not_before: NOW,
+        not_after: NOW + 7 * 86400,
+    };
+    let status = StatusReference {
+        idx: 0,
+        uri: "https://satchel.example/status/company".into(),
+    };
+    let token = satchel_core::delegation::issue_delegation(
+        &enterprise,
+        "广州某某科技有限公司",
+        "张三",
+        &holder(),
+        &scope,
+        Some(&status),
+        NOW,
+    )
+    .unwrap();
+    let jwt = satchel_core::jws::decode(token.split('~').next().unwrap()).unwrap();
+    insta::assert_json_snapshot!(jwt.payload_object().unwrap());
+}
