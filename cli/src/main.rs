@@ -8,6 +8,7 @@
 mod authz_cmd;
 mod demo;
 mod sd_jwt_cmd;
+mod spec_cmd;
 mod wallet_cmd;
 
 use std::{path::Path, process::ExitCode};
@@ -65,6 +66,15 @@ enum Command {
         /// Credential id.
         credential_id: String,
     },
+    /// Transparency log proof tools (RFC 9162).
+    #[command(subcommand)]
+    Tlog(spec_cmd::TlogCommand),
+    /// Token Status List tools.
+    #[command(name = "status-list", subcommand)]
+    StatusList(spec_cmd::StatusListCommand),
+    /// C2SP signed-note tools.
+    #[command(subcommand)]
+    Note(spec_cmd::NoteCommand),
     /// Enterprise: delegate presenting licences to an agent (prints the delegation credential).
     Delegate {
         /// Wallet database file.
@@ -137,6 +147,9 @@ fn main() -> ExitCode {
             credential_id,
         } => authz_cmd::run_trace(wallet, &credential_id, prov),
         Command::Delegate { wallet, args } => authz_cmd::run_delegate(wallet, args),
+        Command::Tlog(cmd) => spec_cmd::run_tlog(cmd),
+        Command::StatusList(cmd) => spec_cmd::run_status_list(cmd),
+        Command::Note(cmd) => spec_cmd::run_note(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,11 +10,13 @@ pub mod der;
 pub mod jwk;
 pub mod jws;
 pub mod keystore;
+pub mod note;
 pub mod provenance;
 pub mod registry;
 pub mod sd_jwt;
 pub mod software_keystore;
 pub mod status_list;
+pub mod tlog;
 pub mod wallet;
 
 mod clock;

@@ -2,6 +2,7 @@
 
 mod authz;
 mod sd_jwt;
+mod spec;
 mod wallet;
 
 use std::{path::Path, process::Command};
