@@ -4,6 +4,7 @@
 
 pub mod authz;
 pub mod b64;
+pub mod client;
 pub mod consent;
 pub mod delegation;
 pub mod der;

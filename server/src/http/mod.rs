@@ -1,0 +1,592 @@
+//! The HTTP layer: router, extraction, authentication, rate limits, body
+//! limits, timeouts, problem+json errors. Rules live in `service`.
+
+mod problem;
+
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+use axum::{
+    body::{to_bytes, Bytes},
+    extract::{FromRequest, Path, Query, Request, State},
+    http::{header, HeaderMap, Method, StatusCode, Uri},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{get, post, put},
+    Json, Router,
+};
+pub use problem::Problem;
+use satchel_core::{b64, Jwk};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::{
+    service::{auth::RequestParts, EnrolDevice, RegisterSpace, Service, ServiceError},
+    store::{DeviceRow, PushRecord, Store},
+};
+
+/// Largest request body accepted.
+pub const MAX_BODY: usize = 1 << 20;
+/// Time a request may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// Requests per second per key (sustained), and burst.
+const RATE: f64 = 100.0;
+const BURST: f64 = 400.0;
+
+/// Shared state.
+pub struct AppState<S: Store> {
+    /// The service.
+    pub service: Service<S>,
+    /// Counters for `/metrics`.
+    pub metrics: Metrics,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+/// Counters exported on the metrics listener.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Requests handled.
+    pub requests: AtomicU64,
+    /// Answers with status ≥ 400.
+    pub errors: AtomicU64,
+    /// Records pushed and stored.
+    pub records_stored: AtomicU64,
+    /// Leaves appended.
+    pub leaves_appended: AtomicU64,
+}
+
+impl<S: Store> AppState<S> {
+    /// State around a service.
+    pub fn new(service: Service<S>) -> Self {
+        AppState {
+            service,
+            metrics: Metrics::default(),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn allow(&self, key: &str) -> bool {
+        let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let entry = b.entry(key.to_owned()).or_insert((BURST, now));
+        entry.0 = (entry.0 + now.duration_since(entry.1).as_secs_f64() * RATE).min(BURST);
+        entry.1 = now;
+        if entry.0 >= 1.0 {
+            entry.0 -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+type Shared<S> = Arc<AppState<S>>;
+
+/// The body, read with the size limit, failing as problem+json.
+pub struct LimitedBody(pub Bytes);
+
+impl<St: Send + Sync> FromRequest<St> for LimitedBody {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, _: &St) -> Result<Self, Problem> {
+        let too_big = || {
+            Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("bodies are limited to {MAX_BODY} bytes"),
+            )
+        };
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > MAX_BODY) {
+            return Err(too_big());
+        }
+        to_bytes(req.into_body(), MAX_BODY)
+            .await
+            .map(LimitedBody)
+            .map_err(|_| too_big())
+    }
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    serde_json::from_slice(body).map_err(|e| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("body: {e}"),
+        )
+    })
+}
+
+fn now() -> i64 {
+    satchel_core::unix_now()
+}
+
+/// Runs blocking service work off the async threads.
+async fn blocking<S: Store, T: Send + 'static>(
+    state: &Shared<S>,
+    f: impl FnOnce(&AppState<S>) -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, Problem> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || f(&state))
+        .await
+        .map_err(|_| {
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "request failed",
+            )
+        })?
+        .map_err(Problem::from)
+}
+
+/// Authenticates a device request (signature, replay, rate limit).
+async fn authed<S: Store>(
+    state: &Shared<S>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<DeviceRow, Problem> {
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let (method, path, body) = (
+        method.to_string(),
+        uri.path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        body.clone(),
+    );
+    blocking(state, move |s| {
+        let d = s.service.authenticate(
+            auth.as_deref(),
+            RequestParts {
+                method: &method,
+                path_and_query: &path,
+                body: &body,
+            },
+            now(),
+            None,
+        )?;
+        if !s.allow(&d.id) {
+            return Err(ServiceError::RateLimited);
+        }
+        Ok(d)
+    })
+    .await
+}
+
+/// Builds the public router.
+pub fn router<S: Store>(state: Shared<S>) -> Router {
+    Router::new()
+        .route("/v1/spaces", post(register_space::<S>))
+        .route("/v1/spaces/{space_id}/devices", post(enrol_device::<S>))
+        .route(
+            "/v1/spaces/{space_id}/devices/{device_id}/wrapped-key",
+            get(wrapped_key::<S>),
+        )
+        .route(
+            "/v1/spaces/{space_id}/records",
+            post(push::<S>).get(pull::<S>),
+        )
+        .route("/v1/spaces/{space_id}/status", put(put_status::<S>))
+        .route("/status/{space_id}", get(get_status::<S>))
+        .route("/v1/log/leaves", post(append_leaves::<S>))
+        .route("/v1/log/checkpoint", get(checkpoint::<S>))
+        .route("/v1/log/key", get(log_key::<S>))
+        .route("/v1/log/leaf", get(leaf_index::<S>))
+        .route("/v1/log/proof/inclusion", get(inclusion::<S>))
+        .route("/v1/log/proof/consistency", get(consistency::<S>))
+        .route("/openapi.json", get(openapi))
+        .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "method not allowed here",
+            )
+        })
+        .layer(middleware::from_fn_with_state(state.clone(), observe::<S>))
+        .with_state(state)
+}
+
+/// Counts requests and enforces the request timeout.
+async fn observe<S: Store>(State(state): State<Shared<S>>, req: Request, next: Next) -> Response {
+    state.metrics.requests.fetch_add(1, Ordering::Relaxed);
+    let resp = match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "request took too long",
+        )
+        .into_response(),
+    };
+    if resp.status().as_u16() >= 400 {
+        state.metrics.errors.fetch_add(1, Ordering::Relaxed);
+    }
+    resp
+}
+
+/// The metrics/health router (separate listener).
+pub fn metrics_router<S: Store>(state: Shared<S>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/metrics",
+            get(|State(s): State<Shared<S>>| async move {
+                let m = &s.metrics;
+                let size = s.service.log_size();
+                let text = format!(
+                    "# TYPE satchel_requests_total counter\nsatchel_requests_total {}\n\
+                     # TYPE satchel_errors_total counter\nsatchel_errors_total {}\n\
+                     # TYPE satchel_records_stored_total counter\nsatchel_records_stored_total {}\n\
+                     # TYPE satchel_log_leaves_appended_total counter\nsatchel_log_leaves_appended_total {}\n\
+                     # TYPE satchel_log_size gauge\nsatchel_log_size {size}\n",
+                    m.requests.load(Ordering::Relaxed),
+                    m.errors.load(Ordering::Relaxed),
+                    m.records_stored.load(Ordering::Relaxed),
+                    m.leaves_appended.load(Ordering::Relaxed),
+                );
+                ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+            }),
+        )
+        .with_state(state)
+}
+
+async fn register_space<S: Store>(
+    State(s): State<Shared<S>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    LimitedBody(body): LimitedBody,
+) -> Result<Response, Problem> {
+    let r: RegisterSpace = json_body(&body)?;
+    let key = Jwk::from_value(&r.device_jwk).map_err(|e| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("device_jwk: {e}"),
+        )
+    })?;
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let path = uri
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    let method = method.to_string();
+    blocking(&s, move |st| {
+        st.service.authenticate(
+            auth.as_deref(),
+            RequestParts {
+                method: &method,
+                path_and_query: &path,
+                body: &body,
+            },
+            now(),
+            Some((&r.device_id, &key)),
+        )?;
+        st.service.register_space(&r, now())
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!({"registered": true}))).into_response())
+}
+
+async fn enrol_device<S: Store>(
+    State(s): State<Shared<S>>,
+    Path(space_id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    LimitedBody(body): LimitedBody,
+) -> Result<Response, Problem> {
+    let device = authed(&s, &method, &uri, &headers, &body).await?;
+    let e: EnrolDevice = json_body(&body)?;
+    blocking(&s, move |st| {
+        st.service.enrol_device(&device, &space_id, &e)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!({"enrolled": true}))).into_response())
+}
+
+async fn wrapped_key<S: Store>(
+    State(s): State<Shared<S>>,
+    Path((space_id, device_id)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<Value>, Problem> {
+    let device = authed(&s, &method, &uri, &headers, &Bytes::new()).await?;
+    let key = blocking(&s, move |st| {
+        st.service.wrapped_key(&device, &space_id, &device_id)
+    })
+    .await?;
+    Ok(Json(json!({"wrapped_key": key})))
+}
+
+#[derive(Deserialize)]
+struct PushBody {
+    records: Vec<PushRecord>,
+}
+
+async fn push<S: Store>(
+    State(s): State<Shared<S>>,
+    Path(space_id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    LimitedBody(body): LimitedBody,
+) -> Result<Json<Value>, Problem> {
+    let device = authed(&s, &method, &uri, &headers, &body).await?;
+    let p: PushBody = json_body(&body)?;
+    let results = blocking(&s, move |st| {
+        st.service.push(&device, &space_id, &p.records)
+    })
+    .await?;
+    let stored = results
+        .iter()
+        .filter(|r| r.status == crate::store::PushStatus::Stored)
+        .count() as u64;
+    s.metrics
+        .records_stored
+        .fetch_add(stored, Ordering::Relaxed);
+    Ok(Json(json!({"results": results})))
+}
+
+#[derive(Deserialize)]
+struct PullQuery {
+    #[serde(default)]
+    after: i64,
+    #[serde(default = "default_limit")]
+    limit: usize,
+}
+
+fn default_limit() -> usize {
+    100
+}
+
+fn query<T: serde::de::DeserializeOwned>(uri: &Uri) -> Result<T, Problem> {
+    Query::<T>::try_from_uri(uri)
+        .map(|q| q.0)
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))
+}
+
+async fn pull<S: Store>(
+    State(s): State<Shared<S>>,
+    Path(space_id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<Value>, Problem> {
+    let device = authed(&s, &method, &uri, &headers, &Bytes::new()).await?;
+    let q: PullQuery = query(&uri)?;
+    let limit = q.limit;
+    let records = blocking(&s, move |st| {
+        st.service.pull(&device, &space_id, q.after, q.limit)
+    })
+    .await?;
+    let next = records.last().map_or(q.after, |r| r.cursor);
+    let more = records.len() == limit.clamp(1, crate::service::MAX_BATCH);
+    Ok(Json(
+        json!({"records": records, "next": next, "more": more}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct StatusBody {
+    token: String,
+}
+
+async fn put_status<S: Store>(
+    State(s): State<Shared<S>>,
+    Path(space_id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    LimitedBody(body): LimitedBody,
+) -> Result<Response, Problem> {
+    let device = authed(&s, &method, &uri, &headers, &body).await?;
+    let b: StatusBody = json_body(&body)?;
+    blocking(&s, move |st| {
+        st.service
+            .put_status_list(&device, &space_id, &b.token, now())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn get_status<S: Store>(
+    State(s): State<Shared<S>>,
+    Path(space_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let token = blocking(&s, move |st| st.service.status_list(&space_id)).await?;
+    let etag = format!("\"{}\"", b64::sha256_b64(token.as_bytes()));
+    let ttl = satchel_core::jws::decode(&token)
+        .ok()
+        .and_then(|j| j.payload_object().ok())
+        .and_then(|p| p.get("ttl").and_then(Value::as_i64))
+        .unwrap_or(300);
+    let cache = format!("public, max-age={ttl}");
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag), (header::CACHE_CONTROL, cache)],
+        )
+            .into_response());
+    }
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/statuslist+jwt".to_owned(),
+            ),
+            (header::ETAG, etag),
+            (header::CACHE_CONTROL, cache),
+        ],
+        token,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct LeavesBody {
+    leaves: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct WaitQuery {
+    #[serde(default)]
+    wait: bool,
+}
+
+async fn append_leaves<S: Store>(
+    State(s): State<Shared<S>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    LimitedBody(body): LimitedBody,
+) -> Result<Response, Problem> {
+    authed(&s, &method, &uri, &headers, &body).await?;
+    let b: LeavesBody = json_body(&body)?;
+    let wait = query::<WaitQuery>(&uri)?.wait;
+    let n = b.leaves.len() as u64;
+    let out = blocking(&s, move |st| {
+        let hashes = st.service.queue_leaves(&b.leaves)?;
+        if !wait {
+            return Ok(None);
+        }
+        st.service.integrate()?;
+        let indices = hashes
+            .iter()
+            .map(|h| st.service.leaf_index(&b64::encode(h)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(indices))
+    })
+    .await?;
+    s.metrics.leaves_appended.fetch_add(n, Ordering::Relaxed);
+    Ok(match out {
+        Some(indices) => Json(json!({"indices": indices})).into_response(),
+        None => (StatusCode::ACCEPTED, Json(json!({"queued": n}))).into_response(),
+    })
+}
+
+async fn checkpoint<S: Store>(State(s): State<Shared<S>>) -> Result<Json<Value>, Problem> {
+    let c = blocking(&s, |st| st.service.checkpoint()).await?;
+    Ok(Json(json!({"size": c.size, "checkpoint": c.note})))
+}
+
+async fn log_key<S: Store>(State(s): State<Shared<S>>) -> Json<Value> {
+    Json(json!({"origin": s.service.log.origin, "verifier_key": s.service.log_verifier_key()}))
+}
+
+#[derive(Deserialize)]
+struct LeafQuery {
+    hash: String,
+}
+
+async fn leaf_index<S: Store>(
+    State(s): State<Shared<S>>,
+    uri: Uri,
+) -> Result<Json<Value>, Problem> {
+    let q: LeafQuery = query(&uri)?;
+    let index = blocking(&s, move |st| st.service.leaf_index(&q.hash)).await?;
+    Ok(Json(json!({"index": index})))
+}
+
+#[derive(Deserialize)]
+struct InclusionQuery {
+    index: u64,
+    size: u64,
+}
+
+fn hashes(v: Vec<[u8; 32]>) -> Vec<String> {
+    v.iter().map(b64::encode).collect()
+}
+
+async fn inclusion<S: Store>(State(s): State<Shared<S>>, uri: Uri) -> Result<Json<Value>, Problem> {
+    let q: InclusionQuery = query(&uri)?;
+    let proof = blocking(&s, move |st| st.service.inclusion_proof(q.index, q.size)).await?;
+    Ok(Json(json!({"proof": hashes(proof)})))
+}
+
+#[derive(Deserialize)]
+struct ConsistencyQuery {
+    size1: u64,
+    size2: u64,
+}
+
+async fn consistency<S: Store>(
+    State(s): State<Shared<S>>,
+    uri: Uri,
+) -> Result<Json<Value>, Problem> {
+    let q: ConsistencyQuery = query(&uri)?;
+    let proof = blocking(&s, move |st| st.service.consistency_proof(q.size1, q.size2)).await?;
+    Ok(Json(json!({"proof": hashes(proof)})))
+}
+
+/// The OpenAPI document.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+/// Routes as (method, path) — the OpenAPI document must list exactly these.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("post", "/v1/spaces"),
+    ("post", "/v1/spaces/{space_id}/devices"),
+    (
+        "get",
+        "/v1/spaces/{space_id}/devices/{device_id}/wrapped-key",
+    ),
+    ("post", "/v1/spaces/{space_id}/records"),
+    ("get", "/v1/spaces/{space_id}/records"),
+    ("put", "/v1/spaces/{space_id}/status"),
+    ("get", "/status/{space_id}"),
+    ("post", "/v1/log/leaves"),
+    ("get", "/v1/log/checkpoint"),
+    ("get", "/v1/log/key"),
+    ("get", "/v1/log/leaf"),
+    ("get", "/v1/log/proof/inclusion"),
+    ("get", "/v1/log/proof/consistency"),
+    ("get", "/openapi.json"),
+];

@@ -1,0 +1,158 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod http;
+pub mod service;
+pub mod store;
+
+use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
+
+use satchel_core::note::NoteSigner;
+use tokio::net::TcpListener;
+
+use crate::{
+    http::AppState,
+    service::Service,
+    store::{sqlite::SqliteStore, Store},
+};
+
+/// Where data lives: `sqlite:PATH` or `postgres://…`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// An embedded SQLite file.
+    Sqlite(PathBuf),
+}
+
+impl Database {
+    /// Parses a database URL.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if let Some(path) = url.strip_prefix("sqlite:") {
+            if path.is_empty() {
+                return Err("sqlite: needs a path".into());
+            }
+            return Ok(Database::Sqlite(path.into()));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Err("the PostgreSQL backend is not in this build yet; use sqlite:PATH".into());
+        }
+        Err(format!("unknown database URL {url:?}: use sqlite:PATH"))
+    }
+}
+
+/// Server configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The database.
+    pub database: Database,
+    /// Public base URL (status list URIs are `<public_url>/status/<space>`).
+    pub public_url: String,
+    /// The log's signing key (`PRIVATE+KEY+…`); its name is the log origin.
+    pub log_key: String,
+    /// How often queued leaves are integrated.
+    pub integrate_every: Duration,
+}
+
+/// Reads the log key from `path`, or creates one named `origin` there.
+pub fn load_or_create_log_key(path: &std::path::Path, origin: &str) -> Result<String, String> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        NoteSigner::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        return Ok(text.trim().to_owned());
+    }
+    let signer = NoteSigner::generate(origin).map_err(|e| e.to_string())?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    }
+    let text = signer.encode();
+    std::fs::write(path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
+    restrict(path);
+    Ok(text.to_string())
+}
+
+#[cfg(unix)]
+fn restrict(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+}
+
+#[cfg(not(unix))]
+fn restrict(_: &std::path::Path) {}
+
+/// Builds the shared state for a store.
+pub fn state<S: Store>(store: S, config: &Config) -> Result<Arc<AppState<S>>, String> {
+    let signer = NoteSigner::parse(&config.log_key).map_err(|e| format!("log key: {e}"))?;
+    let service = Service::new(
+        Arc::new(store),
+        signer,
+        format!("{}/status", config.public_url.trim_end_matches('/')),
+    )
+    .map_err(|e| format!("starting the log: {e}"))?;
+    Ok(Arc::new(AppState::new(service)))
+}
+
+/// Runs the server on `listener` (and metrics on `metrics`, if given) until
+/// `shutdown` completes; in-flight requests finish first. Tests call this
+/// with port-0 listeners.
+pub async fn launch_with_listener(
+    config: Config,
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    match &config.database {
+        Database::Sqlite(path) => {
+            let store = SqliteStore::open(path).map_err(|e| e.to_string())?;
+            serve(state(store, &config)?, &config, listener, metrics, shutdown).await
+        }
+    }
+}
+
+async fn serve<S: Store>(
+    state: Arc<AppState<S>>,
+    config: &Config,
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // Integrate queued leaves in batches.
+    let integrator = {
+        let state = state.clone();
+        let every = config.integrate_every;
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = stop.changed() => break,
+                }
+                let s = state.clone();
+                let _ = tokio::task::spawn_blocking(move || s.service.integrate()).await;
+            }
+        })
+    };
+    if let Some(m) = metrics {
+        let app = http::metrics_router(state.clone());
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(m, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.changed().await;
+                })
+                .await;
+        });
+    }
+    let app = http::router(state.clone());
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        })
+        .await
+        .map_err(|e| e.to_string());
+    let _ = integrator.await;
+    // Leave nothing queued behind.
+    let s = state.clone();
+    let _ = tokio::task::spawn_blocking(move || s.service.integrate()).await;
+    result
+}

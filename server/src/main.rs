@@ -1,0 +1,80 @@
+//! `satchel-server`: the Satchel reference server.
+
+use std::{path::PathBuf, process::ExitCode, time::Duration};
+
+use clap::Parser;
+use satchel_server::{launch_with_listener, load_or_create_log_key, Config, Database};
+
+#[derive(Parser)]
+#[command(name = "satchel-server", version, about = "Satchel reference server")]
+struct Args {
+    /// Database: sqlite:PATH.
+    #[arg(
+        long,
+        env = "SATCHEL_DB",
+        default_value = "sqlite:satchel-data/satchel.db"
+    )]
+    db: String,
+    /// Address to listen on.
+    #[arg(long, env = "SATCHEL_LISTEN", default_value = "127.0.0.1:8480")]
+    listen: String,
+    /// Address for /healthz and /metrics.
+    #[arg(long, env = "SATCHEL_METRICS_LISTEN", default_value = "127.0.0.1:8481")]
+    metrics_listen: String,
+    /// Public base URL of this server.
+    #[arg(
+        long,
+        env = "SATCHEL_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8480"
+    )]
+    public_url: String,
+    /// Log signing key file (created if missing).
+    #[arg(
+        long,
+        env = "SATCHEL_LOG_KEY_FILE",
+        default_value = "satchel-data/log.key"
+    )]
+    log_key_file: PathBuf,
+    /// Log origin (name of a new log key).
+    #[arg(long, env = "SATCHEL_LOG_ORIGIN", default_value = "satchel.local/log")]
+    log_origin: String,
+    /// Leaf integration interval, milliseconds.
+    #[arg(long, default_value_t = 200)]
+    integrate_ms: u64,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let run = async {
+        let database = Database::parse(&args.db)?;
+        let log_key = load_or_create_log_key(&args.log_key_file, &args.log_origin)?;
+        let config = Config {
+            database,
+            public_url: args.public_url.clone(),
+            log_key,
+            integrate_every: Duration::from_millis(args.integrate_ms),
+        };
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .map_err(|e| format!("{}: {e}", args.listen))?;
+        let metrics = tokio::net::TcpListener::bind(&args.metrics_listen)
+            .await
+            .map_err(|e| format!("{}: {e}", args.metrics_listen))?;
+        eprintln!(
+            "satchel-server listening on {} (metrics on {})",
+            args.listen, args.metrics_listen
+        );
+        launch_with_listener(config, listener, Some(metrics), async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+    };
+    match run.await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("satchel-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

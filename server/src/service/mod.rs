@@ -1,0 +1,468 @@
+//! The rules: who may do what, what is accepted, what is signed. Handlers
+//! call in here; the store only stores.
+
+pub mod auth;
+pub mod merkle;
+
+use std::sync::{Arc, Mutex};
+
+use satchel_core::{
+    b64, jws,
+    note::{Checkpoint, NoteSigner},
+    status_list::StatusList,
+    tlog::Hash,
+    Jwk,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{
+    CheckpointRow, DeviceRow, PushRecord, PushResult, RecordRow, SpaceRow, Store, StoreError,
+};
+pub use merkle::MerkleTree;
+
+/// Largest number of records per push or pull, and leaves per append.
+pub const MAX_BATCH: usize = 500;
+
+/// A refusal or failure, with a stable code for `application/problem+json`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServiceError {
+    /// Malformed or out-of-range input.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Missing or invalid request signature.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Authenticated, but not allowed (another space's data).
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such resource.
+    #[error("{0}")]
+    NotFound(String),
+    /// Exists already.
+    #[error("{0}")]
+    Conflict(String),
+    /// A nonce was used twice.
+    #[error("request replayed")]
+    Replay,
+    /// Too many requests from this key.
+    #[error("rate limit exceeded")]
+    RateLimited,
+    /// Storage failed.
+    #[error("storage unavailable")]
+    Storage(String),
+}
+
+impl ServiceError {
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServiceError::BadRequest(_) => "bad_request",
+            ServiceError::Unauthenticated(_) => "unauthenticated",
+            ServiceError::Forbidden(_) => "forbidden",
+            ServiceError::NotFound(_) => "not_found",
+            ServiceError::Conflict(_) => "conflict",
+            ServiceError::Replay => "replay",
+            ServiceError::RateLimited => "rate_limited",
+            ServiceError::Storage(_) => "storage",
+        }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict => ServiceError::Conflict("already exists".into()),
+            StoreError::Backend(m) => ServiceError::Storage(m),
+        }
+    }
+}
+
+/// Registration of a new space with its first device.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RegisterSpace {
+    /// Space id (client-chosen, 1–64 of `[A-Za-z0-9_-]`).
+    pub space_id: String,
+    /// The space key (public JWK).
+    pub space_jwk: serde_json::Value,
+    /// First device id.
+    pub device_id: String,
+    /// First device key (public JWK).
+    pub device_jwk: serde_json::Value,
+    /// `satchel-space+jwt` signed by the space key over
+    /// `{space_id, device: <device key thumbprint>, iat}`.
+    pub space_proof: String,
+}
+
+/// Enrolment of another device by an enrolled one.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct EnrolDevice {
+    /// New device id.
+    pub device_id: String,
+    /// New device key (public JWK).
+    pub device_jwk: serde_json::Value,
+    /// The space's data key wrapped for the new device (opaque to the server).
+    pub wrapped_key: String,
+}
+
+/// The server's state of the log and its signer.
+pub struct Log {
+    /// The checkpoint origin (also the verifier key's name).
+    pub origin: String,
+    signer: NoteSigner,
+    tree: Mutex<MerkleTree>,
+}
+
+/// The service.
+pub struct Service<S: Store> {
+    /// The store.
+    pub store: Arc<S>,
+    /// The log.
+    pub log: Log,
+    /// Base URL under which status lists are published, e.g. `https://h/status`.
+    pub status_base: String,
+    /// Accepted clock skew for request signatures, seconds.
+    pub max_skew: i64,
+}
+
+fn valid_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn jwk(v: &serde_json::Value, what: &str) -> Result<Jwk, ServiceError> {
+    Jwk::from_value(v).map_err(|e| ServiceError::BadRequest(format!("{what}: {e}")))
+}
+
+impl<S: Store> Service<S> {
+    /// A service over `store`; the log's in-memory tree is rebuilt from it.
+    pub fn new(
+        store: Arc<S>,
+        signer: NoteSigner,
+        status_base: String,
+    ) -> Result<Self, ServiceError> {
+        let origin = signer.verifier().name.clone();
+        let log = Log {
+            origin,
+            signer,
+            tree: Mutex::new(MerkleTree::default()),
+        };
+        let service = Service {
+            store,
+            log,
+            status_base,
+            max_skew: 300,
+        };
+        service.integrate()?;
+        Ok(service)
+    }
+
+    fn tree(&self) -> std::sync::MutexGuard<'_, MerkleTree> {
+        self.log.tree.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Leaves integrated so far (as this instance knows).
+    pub fn log_size(&self) -> u64 {
+        self.tree().size()
+    }
+
+    /// The log's verifier key text.
+    pub fn log_verifier_key(&self) -> String {
+        self.log.signer.verifier().encode()
+    }
+
+    /// Registers a space and its first device. The request itself must be
+    /// signed by the device key (checked by the caller with [`auth`]).
+    pub fn register_space(&self, r: &RegisterSpace, now: i64) -> Result<(), ServiceError> {
+        if !valid_id(&r.space_id) || !valid_id(&r.device_id) {
+            return Err(ServiceError::BadRequest(
+                "ids are 1-64 characters of A-Z a-z 0-9 - _".into(),
+            ));
+        }
+        let space_key = jwk(&r.space_jwk, "space_jwk")?;
+        let device_key = jwk(&r.device_jwk, "device_jwk")?;
+        let vk = space_key
+            .verifying_key()
+            .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        let (header, proof) = jws::verify(&r.space_proof, &vk)
+            .map_err(|e| ServiceError::Unauthenticated(format!("space proof: {e}")))?;
+        let fresh = proof
+            .get("iat")
+            .and_then(|v| v.as_i64())
+            .is_some_and(|iat| (now - iat).abs() <= self.max_skew);
+        if !header.typ_is("satchel-space+jwt")
+            || proof.get("space_id").and_then(|v| v.as_str()) != Some(r.space_id.as_str())
+            || proof.get("device").and_then(|v| v.as_str())
+                != Some(device_key.thumbprint().as_str())
+            || !fresh
+        {
+            return Err(ServiceError::Unauthenticated(
+                "space proof does not bind this space and device".into(),
+            ));
+        }
+        let space = SpaceRow {
+            id: r.space_id.clone(),
+            jwk: space_key.to_value().to_string(),
+            created_at: now,
+        };
+        let device = DeviceRow {
+            id: r.device_id.clone(),
+            space_id: r.space_id.clone(),
+            jwk: device_key.to_value().to_string(),
+            wrapped_key: None,
+        };
+        self.store
+            .create_space(&space, &device)
+            .map_err(|e| match e {
+                StoreError::Conflict => {
+                    ServiceError::Conflict("space or device id already registered".into())
+                }
+                other => other.into(),
+            })
+    }
+
+    /// Enrols a new device into `device`'s space.
+    pub fn enrol_device(
+        &self,
+        device: &DeviceRow,
+        space_id: &str,
+        e: &EnrolDevice,
+    ) -> Result<(), ServiceError> {
+        self.same_space(device, space_id)?;
+        if !valid_id(&e.device_id) || e.wrapped_key.is_empty() || e.wrapped_key.len() > 4096 {
+            return Err(ServiceError::BadRequest(
+                "device id or wrapped key invalid".into(),
+            ));
+        }
+        let key = jwk(&e.device_jwk, "device_jwk")?;
+        let row = DeviceRow {
+            id: e.device_id.clone(),
+            space_id: space_id.into(),
+            jwk: key.to_value().to_string(),
+            wrapped_key: Some(e.wrapped_key.clone()),
+        };
+        self.store.add_device(&row).map_err(|e| match e {
+            StoreError::Conflict => ServiceError::Conflict("device id already enrolled".into()),
+            other => other.into(),
+        })
+    }
+
+    /// The wrapped data key left for `device` by the device that enrolled it.
+    pub fn wrapped_key(
+        &self,
+        device: &DeviceRow,
+        space_id: &str,
+        device_id: &str,
+    ) -> Result<String, ServiceError> {
+        self.same_space(device, space_id)?;
+        if device.id != device_id {
+            return Err(ServiceError::Forbidden(
+                "a device reads only its own wrapped key".into(),
+            ));
+        }
+        device
+            .wrapped_key
+            .clone()
+            .ok_or_else(|| ServiceError::NotFound("no wrapped key for this device".into()))
+    }
+
+    fn same_space(&self, device: &DeviceRow, space_id: &str) -> Result<(), ServiceError> {
+        if device.space_id != space_id {
+            return Err(ServiceError::Forbidden(
+                "this device is not enrolled in that space".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Pushes encrypted records.
+    pub fn push(
+        &self,
+        device: &DeviceRow,
+        space_id: &str,
+        records: &[PushRecord],
+    ) -> Result<Vec<PushResult>, ServiceError> {
+        self.same_space(device, space_id)?;
+        if records.is_empty() || records.len() > MAX_BATCH {
+            return Err(ServiceError::BadRequest(format!(
+                "push 1-{MAX_BATCH} records"
+            )));
+        }
+        for r in records {
+            if !valid_id(&r.id) {
+                return Err(ServiceError::BadRequest(
+                    "record ids are 1-64 characters of A-Z a-z 0-9 - _".into(),
+                ));
+            }
+            let bytes = b64::decode(&r.ciphertext)
+                .ok_or_else(|| ServiceError::BadRequest("ciphertext must be base64url".into()))?;
+            if b64::sha256_b64(&bytes) != r.content_hash {
+                return Err(ServiceError::BadRequest(format!(
+                    "content_hash of {} does not match its ciphertext",
+                    r.id
+                )));
+            }
+        }
+        Ok(self.store.push(space_id, records)?)
+    }
+
+    /// Pulls records after `cursor`.
+    pub fn pull(
+        &self,
+        device: &DeviceRow,
+        space_id: &str,
+        cursor: i64,
+        limit: usize,
+    ) -> Result<Vec<RecordRow>, ServiceError> {
+        self.same_space(device, space_id)?;
+        Ok(self
+            .store
+            .pull(space_id, cursor.max(0), limit.clamp(1, MAX_BATCH))?)
+    }
+
+    /// Queues leaf hashes (salted hashes of consent records: nothing readable).
+    pub fn queue_leaves(&self, leaves: &[String]) -> Result<Vec<Hash>, ServiceError> {
+        if leaves.is_empty() || leaves.len() > MAX_BATCH {
+            return Err(ServiceError::BadRequest(format!(
+                "append 1-{MAX_BATCH} leaves"
+            )));
+        }
+        let hashes = leaves
+            .iter()
+            .map(|l| {
+                b64::decode(l)
+                    .and_then(|v| <[u8; 32]>::try_from(v).ok())
+                    .ok_or_else(|| {
+                        ServiceError::BadRequest("leaves are base64url of 32-byte hashes".into())
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.store.queue_leaves(&hashes)?;
+        Ok(hashes)
+    }
+
+    /// Integrates queued leaves and signs a checkpoint. Safe to run from
+    /// several instances: the store serialises integration.
+    pub fn integrate(&self) -> Result<Option<CheckpointRow>, ServiceError> {
+        let mut tree = self.tree();
+        let known = tree.size();
+        let log = &self.log;
+        let mut sign = |new: &[Hash], size: u64| -> Result<String, StoreError> {
+            for l in new {
+                tree.push(*l);
+            }
+            if tree.size() != size {
+                return Err(StoreError::Backend(
+                    "log out of step with the database".into(),
+                ));
+            }
+            let root = tree
+                .root(size)
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            Checkpoint {
+                origin: log.origin.clone(),
+                size,
+                root,
+            }
+            .sign(&log.signer)
+            .map_err(|e| StoreError::Backend(e.to_string()))
+        };
+        let result = self.store.integrate(known, &mut sign);
+        if result.is_err() {
+            tree.truncate(known);
+        }
+        Ok(result?)
+    }
+
+    /// The latest signed checkpoint (integrating first if leaves are queued).
+    pub fn checkpoint(&self) -> Result<CheckpointRow, ServiceError> {
+        self.integrate()?;
+        if let Some(c) = self.store.checkpoint()? {
+            return Ok(c);
+        }
+        // The empty log: sign its checkpoint on demand (nothing to store).
+        let root = self
+            .tree()
+            .root(0)
+            .map_err(|e| ServiceError::Storage(e.to_string()))?;
+        let note = Checkpoint {
+            origin: self.log.origin.clone(),
+            size: 0,
+            root,
+        }
+        .sign(&self.log.signer)
+        .map_err(|e| ServiceError::Storage(e.to_string()))?;
+        Ok(CheckpointRow { size: 0, note })
+    }
+
+    fn caught_up(&self, size: u64) -> Result<std::sync::MutexGuard<'_, MerkleTree>, ServiceError> {
+        if self.tree().size() < size {
+            self.integrate()?;
+        }
+        let tree = self.tree();
+        if size > tree.size() {
+            return Err(ServiceError::BadRequest("size beyond the log".into()));
+        }
+        Ok(tree)
+    }
+
+    /// Inclusion proof of leaf `index` in the tree of `size`.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ServiceError> {
+        self.caught_up(size)?
+            .inclusion_proof(index, size)
+            .map_err(|e| ServiceError::BadRequest(e.to_string()))
+    }
+
+    /// Consistency proof between two sizes.
+    pub fn consistency_proof(&self, size1: u64, size2: u64) -> Result<Vec<Hash>, ServiceError> {
+        self.caught_up(size2)?
+            .consistency_proof(size1, size2)
+            .map_err(|e| ServiceError::BadRequest(e.to_string()))
+    }
+
+    /// The index of an integrated leaf.
+    pub fn leaf_index(&self, leaf: &str) -> Result<u64, ServiceError> {
+        let h = b64::decode(leaf)
+            .and_then(|v| <[u8; 32]>::try_from(v).ok())
+            .ok_or_else(|| ServiceError::BadRequest("leaf must be base64url of 32 bytes".into()))?;
+        self.integrate()?;
+        self.store
+            .leaf_index(&h)?
+            .ok_or_else(|| ServiceError::NotFound("leaf not in the log".into()))
+    }
+
+    /// The URI a space's status list is published at.
+    pub fn status_uri(&self, space_id: &str) -> String {
+        format!("{}/{space_id}", self.status_base)
+    }
+
+    /// Publishes a space's status list: it must be a `statuslist+jwt` signed
+    /// by the space key, for this space's URI.
+    pub fn put_status_list(
+        &self,
+        device: &DeviceRow,
+        space_id: &str,
+        token: &str,
+        now: i64,
+    ) -> Result<(), ServiceError> {
+        self.same_space(device, space_id)?;
+        let space = self
+            .store
+            .space(space_id)?
+            .ok_or_else(|| ServiceError::NotFound("no such space".into()))?;
+        let key = Jwk::from_json(&space.jwk)
+            .and_then(|k| k.verifying_key())
+            .map_err(|e| ServiceError::Storage(e.to_string()))?;
+        StatusList::from_token(token, &key, &self.status_uri(space_id), now)
+            .map_err(|e| ServiceError::BadRequest(format!("status list: {e}")))?;
+        Ok(self.store.put_status_list(space_id, token.trim())?)
+    }
+
+    /// A published status list token.
+    pub fn status_list(&self, space_id: &str) -> Result<String, ServiceError> {
+        self.store
+            .status_list(space_id)?
+            .ok_or_else(|| ServiceError::NotFound("no status list published for this space".into()))
+    }
+}
