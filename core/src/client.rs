@@ -63,8 +63,20 @@ pub struct HttpRequest {
 pub struct HttpResponse {
     /// Status code.
     pub status: u16,
+    /// Headers (names as sent).
+    pub headers: Vec<(String, String)>,
     /// Body.
     pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// Sends HTTP requests. Implementations must be safe to share.

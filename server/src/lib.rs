@@ -5,6 +5,7 @@
 pub mod http;
 pub mod service;
 pub mod store;
+pub mod testing;
 
 use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
 

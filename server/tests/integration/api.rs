@@ -1,0 +1,325 @@
+use satchel_core::{b64, client::sign_request, client::ClientError, jws, Signer, SoftwareKey};
+use satchel_server::testing::TestServer;
+use serde_json::json;
+
+use crate::{assert_problem, device, raw, signed, space};
+
+fn record(id: &str, text: &str) -> serde_json::Value {
+    json!({"id": id, "content_hash": b64::sha256_b64(text.as_bytes()), "ciphertext": b64::encode(text)})
+}
+
+#[test]
+fn spaces_devices_and_isolation() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path());
+    let (space_key, a) = space(&server, "space-a");
+    // The same space id again: conflict.
+    let again = device(&server, "other-dev");
+    assert!(matches!(
+        again.client.register_space("space-a", &space_key),
+        Err(ClientError::Server { status: 409, .. })
+    ));
+    // A registration whose space proof names another device: refused.
+    let stranger = SoftwareKey::generate_es256().unwrap();
+    let proof = jws::sign(jws::header_with_typ("satchel-space+jwt"), &json!({"space_id": "space-x", "device": "not-this-device", "iat": satchel_core::unix_now()}), &stranger).unwrap();
+    let d = device(&server, "dev-x");
+    let body = json!({"space_id": "space-x", "space_jwk": stranger.public_jwk().to_value(), "device_id": "dev-x", "device_jwk": d.key.public_jwk().to_value(), "space_proof": proof});
+    assert!(matches!(
+        d.client.call("POST", "/v1/spaces", Some(&body)),
+        Err(ClientError::Server { status: 401, .. })
+    ));
+
+    // Device B is enrolled by A and finds its wrapped key.
+    let b = device(&server, "space-a-dev2");
+    let enrol = json!({"device_id": "space-a-dev2", "device_jwk": b.key.public_jwk().to_value(), "wrapped_key": "opaque-e2e-wrapped-key"});
+    a.client
+        .call("POST", "/v1/spaces/space-a/devices", Some(&enrol))
+        .unwrap();
+    let k = b
+        .client
+        .call(
+            "GET",
+            "/v1/spaces/space-a/devices/space-a-dev2/wrapped-key",
+            None,
+        )
+        .unwrap();
+    assert_eq!(k["wrapped_key"], "opaque-e2e-wrapped-key");
+    assert!(matches!(
+        a.client.call(
+            "GET",
+            "/v1/spaces/space-a/devices/space-a-dev2/wrapped-key",
+            None
+        ),
+        Err(ClientError::Server { status: 403, .. })
+    ));
+
+    // Space B cannot touch space A.
+    let (_, other) = space(&server, "space-b");
+    a.client
+        .call(
+            "POST",
+            "/v1/spaces/space-a/records",
+            Some(&json!({"records": [record("r1", "ciphertext-a")]})),
+        )
+        .unwrap();
+    for (m, p, body) in [
+        ("GET", "/v1/spaces/space-a/records", None),
+        (
+            "POST",
+            "/v1/spaces/space-a/records",
+            Some(json!({"records": [record("r1", "evil")]})),
+        ),
+        ("POST", "/v1/spaces/space-a/devices", Some(enrol.clone())),
+    ] {
+        match other.client.call(m, p, body.as_ref()) {
+            Err(ClientError::Server {
+                status: 403, code, ..
+            }) => assert_eq!(code, "forbidden"),
+            other => panic!("{m} {p}: {other:?}"),
+        }
+    }
+    let pulled = a
+        .client
+        .call("GET", "/v1/spaces/space-a/records", None)
+        .unwrap();
+    assert_eq!(
+        pulled["records"][0]["ciphertext"],
+        b64::encode("ciphertext-a"),
+        "space B changed nothing"
+    );
+}
+
+#[test]
+fn signatures_are_required_checked_and_single_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path());
+    let (_, a) = space(&server, "s1");
+    let path = "/v1/spaces/s1/records";
+    assert_problem(
+        &raw(&server, "GET", path, None, b""),
+        401,
+        "unauthenticated",
+    );
+    assert_problem(
+        &raw(&server, "GET", path, Some("Bearer x".into()), b""),
+        401,
+        "unauthenticated",
+    );
+    assert_problem(
+        &raw(&server, "GET", path, Some("Satchel garbage".into()), b""),
+        401,
+        "unauthenticated",
+    );
+    let now = satchel_core::unix_now();
+    let key: &dyn Signer = a.key.as_ref();
+    // Signed for another path, another method, another body, too old, unknown device.
+    assert_problem(
+        &raw(
+            &server,
+            "GET",
+            path,
+            Some(
+                sign_request(key, &a.id, "GET", "/v1/spaces/s1/records?after=1", b"", now).unwrap(),
+            ),
+            b"",
+        ),
+        401,
+        "unauthenticated",
+    );
+    assert_problem(
+        &raw(
+            &server,
+            "GET",
+            path,
+            Some(sign_request(key, &a.id, "POST", path, b"", now).unwrap()),
+            b"",
+        ),
+        401,
+        "unauthenticated",
+    );
+    let body = json!({"records": [record("r", "x")]}).to_string();
+    assert_problem(
+        &raw(
+            &server,
+            "POST",
+            path,
+            Some(sign_request(key, &a.id, "POST", path, b"{}", now).unwrap()),
+            body.as_bytes(),
+        ),
+        401,
+        "unauthenticated",
+    );
+    assert_problem(
+        &raw(
+            &server,
+            "GET",
+            path,
+            Some(sign_request(key, &a.id, "GET", path, b"", now - 3600).unwrap()),
+            b"",
+        ),
+        401,
+        "unauthenticated",
+    );
+    assert_problem(
+        &raw(
+            &server,
+            "GET",
+            path,
+            Some(sign_request(key, "ghost", "GET", path, b"", now).unwrap()),
+            b"",
+        ),
+        401,
+        "unauthenticated",
+    );
+    let other = SoftwareKey::generate_es256().unwrap();
+    assert_problem(
+        &raw(
+            &server,
+            "GET",
+            path,
+            Some(sign_request(&other, &a.id, "GET", path, b"", now).unwrap()),
+            b"",
+        ),
+        401,
+        "unauthenticated",
+    );
+    // Replay.
+    let auth = sign_request(key, &a.id, "GET", path, b"", now).unwrap();
+    assert_eq!(raw(&server, "GET", path, Some(auth.clone()), b"").0, 200);
+    assert_problem(&raw(&server, "GET", path, Some(auth), b""), 401, "replay");
+}
+
+#[test]
+fn sync_push_pull_idempotent_conflicts_pagination() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path());
+    let (_, a) = space(&server, "sync");
+    let path = "/v1/spaces/sync/records";
+    let push = |records: serde_json::Value| {
+        a.client
+            .call("POST", path, Some(&json!({"records": records})))
+            .unwrap()
+    };
+    let r = push(json!([
+        record("a", "1"),
+        record("b", "2"),
+        record("c", "3")
+    ]));
+    assert!(r["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|x| x["status"] == "stored"));
+    let r = push(json!([record("a", "1")]));
+    assert_eq!(r["results"][0]["status"], "duplicate");
+    let base = r["results"][0]["cursor"].as_i64().unwrap();
+    // Changed without saying which version it changes: conflict, not overwritten.
+    let r = push(json!([record("a", "1-changed")]));
+    assert_eq!(r["results"][0]["status"], "conflict");
+    let mut changed = record("a", "1-changed");
+    changed["base_cursor"] = json!(base);
+    let r = push(json!([changed]));
+    assert_eq!(r["results"][0]["status"], "stored");
+
+    let page = a
+        .client
+        .call("GET", &format!("{path}?after=0&limit=2"), None)
+        .unwrap();
+    assert_eq!(page["records"].as_array().unwrap().len(), 2);
+    assert_eq!(page["more"], true);
+    let next = page["next"].as_i64().unwrap();
+    let page2 = a
+        .client
+        .call("GET", &format!("{path}?after={next}&limit=2"), None)
+        .unwrap();
+    let ids: Vec<&str> = page2["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["a"], "a moved to the end with its new cursor");
+    let first: Vec<&str> = page["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(first, ["b", "c"]);
+
+    // Bad input changes nothing.
+    let bad_hash =
+        json!({"records": [{"id": "d", "content_hash": "wrong", "ciphertext": b64::encode("4")}]})
+            .to_string();
+    assert_problem(
+        &signed(&server, &a, "POST", path, bad_hash.as_bytes()),
+        400,
+        "bad_request",
+    );
+    assert_problem(
+        &signed(&server, &a, "POST", path, b"{not json"),
+        400,
+        "malformed_json",
+    );
+    assert_problem(
+        &signed(&server, &a, "POST", path, br#"{"records": "nope"}"#),
+        400,
+        "malformed_json",
+    );
+    assert_problem(
+        &signed(&server, &a, "POST", path, br#"{"records": []}"#),
+        400,
+        "bad_request",
+    );
+    assert_problem(
+        &signed(&server, &a, "GET", &format!("{path}?after=x"), b""),
+        400,
+        "bad_query",
+    );
+    let huge = vec![b'a'; 2 << 20];
+    assert_problem(&signed(&server, &a, "POST", path, &huge), 413, "too_large");
+    let all = a.client.call("GET", path, None).unwrap();
+    assert_eq!(all["records"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn openapi_lists_exactly_the_routes_and_every_route_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path());
+    let doc: serde_json::Value = serde_json::from_str(satchel_server::http::OPENAPI).unwrap();
+    let mut documented: Vec<(String, String)> = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for m in ops.as_object().unwrap().keys() {
+            documented.push((m.clone(), path.clone()));
+        }
+    }
+    let mut routes: Vec<(String, String)> = satchel_server::http::ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    documented.sort();
+    routes.sort();
+    assert_eq!(documented, routes);
+    let (status, served) = raw(&server, "GET", "/openapi.json", None, b"");
+    assert_eq!(status, 200);
+    assert_eq!(served, doc);
+    // Every route exists (answers something other than 404 not_found / 405).
+    for (m, p) in satchel_server::http::ROUTES {
+        let path = p.replace("{space_id}", "s").replace("{device_id}", "d");
+        let (status, body) = raw(&server, &m.to_uppercase(), &path, None, b"{}");
+        assert!(
+            status != 405 && body["code"] != "not_found" || body["detail"] != "no such endpoint",
+            "{m} {p}: {status} {body}"
+        );
+    }
+    assert_problem(
+        &raw(&server, "GET", "/v1/nowhere", None, b""),
+        404,
+        "not_found",
+    );
+    assert_problem(
+        &raw(&server, "DELETE", "/v1/log/checkpoint", None, b""),
+        405,
+        "method_not_allowed",
+    );
+}

@@ -1,0 +1,176 @@
+use satchel_core::{
+    client::ClientError,
+    note::NoteVerifier,
+    tlog::{leaf_hash, Hash},
+};
+use satchel_server::testing::TestServer;
+use serde_json::json;
+
+use crate::{assert_problem, raw, signed, space};
+
+fn verifier(server: &TestServer) -> NoteVerifier {
+    let (_, key) = raw(server, "GET", "/v1/log/key", None, b"");
+    NoteVerifier::parse(key["verifier_key"].as_str().unwrap()).unwrap()
+}
+
+#[test]
+fn append_prove_inclusion_and_consistency_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path());
+    let v = verifier(&server);
+    let (_, a) = space(&server, "logspace");
+    let empty = a.client.checkpoint(&v).unwrap();
+    assert_eq!(empty.size, 0);
+
+    let first: Vec<Hash> = (0..10u32)
+        .map(|i| leaf_hash(format!("consent record {i}").as_bytes()))
+        .collect();
+    let idx = a.client.append_leaves(&first).unwrap();
+    assert_eq!(idx, (0..10).collect::<Vec<u64>>());
+    let cp1 = a.client.checkpoint(&v).unwrap();
+    assert_eq!(cp1.size, 10);
+    for (i, l) in first.iter().enumerate() {
+        a.client.verify_inclusion(l, i as u64, &cp1).unwrap();
+    }
+    a.client.verify_consistency(&empty, &cp1).unwrap();
+    // A wrong leaf does not verify.
+    assert!(matches!(
+        a.client
+            .verify_inclusion(&leaf_hash(b"never logged"), 3, &cp1),
+        Err(ClientError::Proof(_))
+    ));
+
+    // Restart on the same database: the log and data survive; the new
+    // checkpoint is consistent with the old one.
+    server.stop();
+    let server = TestServer::start(dir.path());
+    assert_eq!(verifier(&server), v, "same log key");
+    let (_, b) = space(&server, "logspace2");
+    let cp1_again = b.client.checkpoint(&v).unwrap();
+    assert_eq!(cp1_again, cp1);
+    let more: Vec<Hash> = (10..25u32)
+        .map(|i| leaf_hash(format!("consent record {i}").as_bytes()))
+        .collect();
+    let idx = b.client.append_leaves(&more).unwrap();
+    assert_eq!(idx[0], 10);
+    let cp2 = b.client.checkpoint(&v).unwrap();
+    assert_eq!(cp2.size, 25);
+    b.client.verify_consistency(&cp1, &cp2).unwrap();
+    b.client.verify_inclusion(&first[4], 4, &cp2).unwrap();
+    // A forked view (another root at size 10) is detected.
+    let mut forked = cp1.clone();
+    forked.root[0] ^= 1;
+    assert!(matches!(
+        b.client.verify_consistency(&forked, &cp2),
+        Err(ClientError::Proof(_))
+    ));
+
+    // Bad input.
+    assert_problem(
+        &raw(
+            &server,
+            "GET",
+            "/v1/log/proof/inclusion?index=30&size=25",
+            None,
+            b"",
+        ),
+        400,
+        "bad_request",
+    );
+    assert_problem(
+        &raw(
+            &server,
+            "GET",
+            "/v1/log/proof/inclusion?index=1&size=99",
+            None,
+            b"",
+        ),
+        400,
+        "bad_request",
+    );
+    assert_problem(
+        &raw(
+            &server,
+            "GET",
+            "/v1/log/proof/consistency?size1=9&size2=2",
+            None,
+            b"",
+        ),
+        400,
+        "bad_request",
+    );
+    assert_problem(
+        &raw(
+            &server,
+            "GET",
+            "/v1/log/proof/consistency?size1=a",
+            None,
+            b"",
+        ),
+        400,
+        "bad_query",
+    );
+    assert_problem(
+        &raw(&server, "GET", "/v1/log/leaf?hash=zz", None, b""),
+        400,
+        "bad_request",
+    );
+    assert_problem(
+        &signed(
+            &server,
+            &b,
+            "POST",
+            "/v1/log/leaves",
+            br#"{"leaves": ["short"]}"#,
+        ),
+        400,
+        "bad_request",
+    );
+    assert_problem(
+        &signed(&server, &b, "POST", "/v1/log/leaves", br#"{"leaves": 5}"#),
+        400,
+        "malformed_json",
+    );
+    assert_problem(
+        &raw(
+            &server,
+            "POST",
+            "/v1/log/leaves",
+            None,
+            json!({"leaves": []}).to_string().as_bytes(),
+        ),
+        401,
+        "unauthenticated",
+    );
+    assert_eq!(
+        b.client.checkpoint(&v).unwrap().size,
+        25,
+        "nothing was added by bad requests"
+    );
+}
+
+#[test]
+fn batched_integration_without_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path());
+    let v = verifier(&server);
+    let (_, a) = space(&server, "batch");
+    let leaves: Vec<String> = (0..300u32)
+        .map(|i| satchel_core::b64::encode(leaf_hash(&i.to_le_bytes())))
+        .collect();
+    let r = a
+        .client
+        .call("POST", "/v1/log/leaves", Some(&json!({"leaves": leaves})))
+        .unwrap();
+    assert_eq!(r["queued"], 300);
+    // The background integrator (every 50 ms here) picks them up.
+    let mut size = 0;
+    for _ in 0..100 {
+        size = a.client.checkpoint(&v).unwrap().size;
+        if size == 300 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(size, 300);
+}

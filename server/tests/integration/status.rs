@@ -1,0 +1,146 @@
+use std::sync::Arc;
+
+use satchel_core::{
+    authz::{AuthzError, StatusCache},
+    client::ClientError,
+    status_list::{StatusList, StatusReference, INVALID},
+    KeyStore, Signer, SoftwareKey, SoftwareKeyStore, SpaceKind, Wallet,
+};
+use satchel_server::testing::TestServer;
+
+use crate::{assert_problem, device, raw};
+
+#[test]
+fn holder_publishes_withdrawal_and_verifiers_see_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path());
+    // A wallet whose space key is registered with the server.
+    let ks: Arc<dyn KeyStore> = Arc::new(SoftwareKeyStore::in_memory());
+    let wallet = Wallet::open(&dir.path().join("wallet.db"), ks.clone()).unwrap();
+    wallet
+        .set_status_base(&format!("{}/status", server.url))
+        .unwrap();
+    let space = wallet.create_space("me", SpaceKind::Personal).unwrap();
+    let space_signer = satchel_core::KeyStoreSigner::new(ks, &space.holder_key_alias).unwrap();
+    let dev = device(&server, "phone-1");
+    dev.client.register_space(&space.id, &space_signer).unwrap();
+
+    // The initial (empty) list, then a withdrawal at some index.
+    let token = wallet
+        .status_list_token(&space.id, satchel_core::unix_now())
+        .unwrap();
+    dev.client.publish_status_list(&space.id, &token).unwrap();
+    let mut list = StatusList::new(1, 1024).unwrap();
+    list.set(5, INVALID).unwrap();
+    let uri = wallet.status_uri(&space.id);
+    let withdrawn = list
+        .to_token(&uri, satchel_core::unix_now(), Some(300), &space_signer)
+        .unwrap();
+    dev.client
+        .publish_status_list(&space.id, &withdrawn)
+        .unwrap();
+
+    // Anyone fetches it; it is cached with ETag and ttl.
+    let (status, _) = raw(&server, "GET", &format!("/status/{}", space.id), None, b"");
+    assert_eq!(status, 200);
+    let fetched = satchel_server::testing::LoopbackTransport;
+    let resp = satchel_core::client::Transport::send(
+        &fetched,
+        satchel_core::client::HttpRequest {
+            method: "GET".into(),
+            url: uri.clone(),
+            headers: vec![],
+            body: vec![],
+        },
+    )
+    .unwrap();
+    let served = String::from_utf8(resp.body).unwrap();
+    assert_eq!(served, withdrawn);
+    let cache = StatusCache::new();
+    cache.publish(&uri, &served);
+    let r = StatusReference {
+        idx: 5,
+        uri: uri.clone(),
+    };
+    use satchel_core::authz::StatusSource;
+    assert_eq!(
+        cache
+            .status(&r, &space.holder_key, satchel_core::unix_now())
+            .unwrap(),
+        Some(INVALID)
+    );
+
+    // A list signed by another key, or for another URI, is refused.
+    let other = SoftwareKey::generate_es256().unwrap();
+    let forged = list
+        .to_token(&uri, satchel_core::unix_now(), None, &other)
+        .unwrap();
+    assert!(matches!(
+        dev.client.publish_status_list(&space.id, &forged),
+        Err(ClientError::Server { status: 400, .. })
+    ));
+    let wrong_uri = list
+        .to_token(
+            "https://elsewhere/status/x",
+            satchel_core::unix_now(),
+            None,
+            &space_signer,
+        )
+        .unwrap();
+    assert!(matches!(
+        dev.client.publish_status_list(&space.id, &wrong_uri),
+        Err(ClientError::Server { status: 400, .. })
+    ));
+    // Another space's device cannot publish for this one.
+    let (_, intruder) = crate::space(&server, "intruder");
+    assert!(matches!(
+        intruder.client.publish_status_list(&space.id, &withdrawn),
+        Err(ClientError::Server { status: 403, .. })
+    ));
+    assert_problem(
+        &raw(&server, "GET", "/status/unknown-space", None, b""),
+        404,
+        "not_found",
+    );
+    let _ = (other.public_jwk(), AuthzError::Withdrawn);
+}
+
+#[test]
+fn etag_and_not_modified() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path());
+    let space_key = SoftwareKey::generate_es256().unwrap();
+    let dev = device(&server, "d1");
+    dev.client.register_space("sp", &space_key).unwrap();
+    let uri = format!("{}/status/sp", server.url);
+    let token = StatusList::new(1, 16)
+        .unwrap()
+        .to_token(&uri, satchel_core::unix_now(), Some(120), &space_key)
+        .unwrap();
+    dev.client.publish_status_list("sp", &token).unwrap();
+    let get = |etag: Option<&str>| {
+        let headers = etag
+            .map(|e| vec![("If-None-Match".to_owned(), e.to_owned())])
+            .unwrap_or_default();
+        satchel_core::client::Transport::send(
+            &satchel_server::testing::LoopbackTransport,
+            satchel_core::client::HttpRequest {
+                method: "GET".into(),
+                url: uri.clone(),
+                headers,
+                body: vec![],
+            },
+        )
+        .unwrap()
+    };
+    let first = get(None);
+    assert_eq!(first.status, 200);
+    assert_eq!(first.header("cache-control"), Some("public, max-age=120"));
+    assert_eq!(
+        first.header("content-type"),
+        Some("application/statuslist+jwt")
+    );
+    let etag = first.header("etag").unwrap().to_owned();
+    assert_eq!(get(Some(&etag)).status, 304);
+    assert_eq!(get(Some("\"other\"")).status, 200);
+}
