@@ -39,9 +39,15 @@ impl Transport for LoopbackTransport {
         }
         head.push_str("\r\n");
         stream.write_all(head.as_bytes()).map_err(err)?;
-        stream.write_all(&r.body).map_err(err)?;
+        // A server may answer (e.g. 413) and close before the whole body is
+        // written: read the answer anyway.
+        let wrote = stream.write_all(&r.body);
         let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).map_err(err)?;
+        let read = stream.read_to_end(&mut raw);
+        if raw.is_empty() {
+            wrote.map_err(err)?;
+            read.map_err(err)?;
+        }
         let split = raw
             .windows(4)
             .position(|w| w == b"\r\n\r\n")
