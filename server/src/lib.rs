@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use crate::{
     http::AppState,
     service::Service,
-    store::{sqlite::SqliteStore, Store},
+    store::{postgres::PostgresStore, sqlite::SqliteStore, Store},
 };
 
 /// Where data lives: `sqlite:PATH` or `postgres://…`.
@@ -23,6 +23,8 @@ use crate::{
 pub enum Database {
     /// An embedded SQLite file.
     Sqlite(PathBuf),
+    /// A PostgreSQL database (`postgres://…`).
+    Postgres(String),
 }
 
 impl Database {
@@ -35,9 +37,11 @@ impl Database {
             return Ok(Database::Sqlite(path.into()));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Err("the PostgreSQL backend is not in this build yet; use sqlite:PATH".into());
+            return Ok(Database::Postgres(url.into()));
         }
-        Err(format!("unknown database URL {url:?}: use sqlite:PATH"))
+        Err(format!(
+            "unknown database URL {url:?}: use sqlite:PATH or postgres://…"
+        ))
     }
 }
 
@@ -100,10 +104,24 @@ pub async fn launch_with_listener(
     metrics: Option<TcpListener>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
-    match &config.database {
+    // Opening a store and rebuilding the log tree block: off the async threads.
+    let c = config.clone();
+    match config.database.clone() {
         Database::Sqlite(path) => {
-            let store = SqliteStore::open(path).map_err(|e| e.to_string())?;
-            serve(state(store, &config)?, &config, listener, metrics, shutdown).await
+            let state = tokio::task::spawn_blocking(move || {
+                state(SqliteStore::open(&path).map_err(|e| e.to_string())?, &c)
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+            serve(state, &config, listener, metrics, shutdown).await
+        }
+        Database::Postgres(url) => {
+            let state = tokio::task::spawn_blocking(move || {
+                state(PostgresStore::open(&url).map_err(|e| e.to_string())?, &c)
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+            serve(state, &config, listener, metrics, shutdown).await
         }
     }
 }

@@ -8,7 +8,7 @@ use satchel_server::{launch_with_listener, load_or_create_log_key, Config, Datab
 #[derive(Parser)]
 #[command(name = "satchel-server", version, about = "Satchel reference server")]
 struct Args {
-    /// Database: sqlite:PATH.
+    /// Database: sqlite:PATH or postgres://USER@HOST:PORT/DB.
     #[arg(
         long,
         env = "SATCHEL_DB",

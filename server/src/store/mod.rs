@@ -3,6 +3,7 @@
 //! suite. Methods are synchronous; the HTTP layer runs them on the blocking
 //! pool. Every method that must be atomic is one transaction.
 
+pub mod postgres;
 pub mod sqlite;
 
 use serde::{Deserialize, Serialize};

@@ -275,8 +275,11 @@ impl Store for SqliteStore {
                 idx += 1;
             }
         }
-        if let Some((last_seq, _)) = pending.last() {
-            tx.execute("DELETE FROM pending_leaves WHERE seq <= ?1", [last_seq])?;
+        {
+            let mut del = tx.prepare_cached("DELETE FROM pending_leaves WHERE seq = ?1")?;
+            for (seq, _) in &pending {
+                del.execute([seq])?;
+            }
         }
         let note = sign(&catch_up, idx)?;
         if !pending.is_empty() {

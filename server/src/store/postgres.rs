@@ -1,0 +1,378 @@
+//! The PostgreSQL backend, for operators running several stateless server
+//! instances over one database. Log integration takes a row lock on
+//! `log_state`, so however many instances integrate, one history is signed.
+
+use std::sync::Mutex;
+
+use postgres::{Client, NoTls};
+
+use super::{
+    CheckpointRow, DeviceRow, PushRecord, PushResult, PushStatus, RecordRow, SignCheckpoint,
+    SpaceRow, Store, StoreError,
+};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS spaces (id TEXT PRIMARY KEY, jwk TEXT NOT NULL, created_at BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS devices (
+    id TEXT PRIMARY KEY, space_id TEXT NOT NULL REFERENCES spaces(id), jwk TEXT NOT NULL, wrapped_key TEXT
+);
+CREATE TABLE IF NOT EXISTS nonces (key_id TEXT NOT NULL, nonce TEXT NOT NULL, seen_at BIGINT NOT NULL, PRIMARY KEY (key_id, nonce));
+CREATE INDEX IF NOT EXISTS nonces_by_time ON nonces(seen_at);
+CREATE TABLE IF NOT EXISTS records (
+    space_id TEXT NOT NULL REFERENCES spaces(id), id TEXT NOT NULL, content_hash TEXT NOT NULL,
+    ciphertext TEXT NOT NULL, cursor BIGINT NOT NULL, PRIMARY KEY (space_id, id)
+);
+CREATE INDEX IF NOT EXISTS records_by_cursor ON records(space_id, cursor);
+CREATE TABLE IF NOT EXISTS cursors (space_id TEXT PRIMARY KEY, last BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS pending_leaves (seq BIGSERIAL PRIMARY KEY, hash BYTEA NOT NULL);
+CREATE TABLE IF NOT EXISTS leaves (idx BIGINT PRIMARY KEY, hash BYTEA NOT NULL);
+CREATE INDEX IF NOT EXISTS leaves_by_hash ON leaves(hash);
+CREATE TABLE IF NOT EXISTS checkpoints (size BIGINT PRIMARY KEY, note TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS log_state (id INT PRIMARY KEY, size BIGINT NOT NULL);
+INSERT INTO log_state (id, size) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
+CREATE TABLE IF NOT EXISTS status_lists (key TEXT PRIMARY KEY, token TEXT NOT NULL);
+";
+
+/// The PostgreSQL store: a small pool of connections.
+pub struct PostgresStore {
+    url: String,
+    pool: Mutex<Vec<Client>>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PostgresStore")
+    }
+}
+
+fn pg(e: postgres::Error) -> StoreError {
+    if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) {
+        StoreError::Conflict
+    } else {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+fn hash_of(v: Vec<u8>) -> Result<[u8; 32], StoreError> {
+    v.try_into()
+        .map_err(|_| StoreError::Backend("stored leaf is not 32 bytes".into()))
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://…`) and creates the schema.
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        let mut client = Client::connect(url, NoTls).map_err(pg)?;
+        // Schema creation races between instances are harmless: IF NOT EXISTS,
+        // serialised by an advisory lock.
+        let mut tx = client.transaction().map_err(pg)?;
+        tx.execute("SELECT pg_advisory_xact_lock(4242)", &[])
+            .map_err(pg)?;
+        tx.batch_execute(SCHEMA).map_err(pg)?;
+        tx.commit().map_err(pg)?;
+        Ok(PostgresStore {
+            url: url.into(),
+            pool: Mutex::new(vec![client]),
+        })
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut client = match pooled {
+            Some(c) if !c.is_closed() => c,
+            _ => Client::connect(&self.url, NoTls).map_err(pg)?,
+        };
+        let out = f(&mut client);
+        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < 8 && !client.is_closed() {
+            pool.push(client);
+        }
+        out
+    }
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        // Closing a client blocks on its connection; the store may be dropped
+        // on an async thread, so close them on a thread of their own.
+        let clients = std::mem::take(self.pool.get_mut().unwrap_or_else(|p| p.into_inner()));
+        if !clients.is_empty() {
+            let _ = std::thread::spawn(move || drop(clients)).join();
+        }
+    }
+}
+
+impl Store for PostgresStore {
+    fn create_space(&self, space: &SpaceRow, device: &DeviceRow) -> Result<(), StoreError> {
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(pg)?;
+            tx.execute(
+                "INSERT INTO spaces (id, jwk, created_at) VALUES ($1, $2, $3)",
+                &[&space.id, &space.jwk, &space.created_at],
+            )
+            .map_err(pg)?;
+            tx.execute(
+                "INSERT INTO devices (id, space_id, jwk, wrapped_key) VALUES ($1, $2, $3, $4)",
+                &[
+                    &device.id,
+                    &device.space_id,
+                    &device.jwk,
+                    &device.wrapped_key,
+                ],
+            )
+            .map_err(pg)?;
+            tx.commit().map_err(pg)
+        })
+    }
+
+    fn space(&self, id: &str) -> Result<Option<SpaceRow>, StoreError> {
+        self.with(|c| {
+            Ok(c.query_opt(
+                "SELECT id, jwk, created_at FROM spaces WHERE id = $1",
+                &[&id],
+            )
+            .map_err(pg)?
+            .map(|r| SpaceRow {
+                id: r.get(0),
+                jwk: r.get(1),
+                created_at: r.get(2),
+            }))
+        })
+    }
+
+    fn add_device(&self, d: &DeviceRow) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO devices (id, space_id, jwk, wrapped_key) VALUES ($1, $2, $3, $4)",
+                &[&d.id, &d.space_id, &d.jwk, &d.wrapped_key],
+            )
+            .map_err(pg)
+            .map(|_| ())
+        })
+    }
+
+    fn device(&self, id: &str) -> Result<Option<DeviceRow>, StoreError> {
+        self.with(|c| {
+            Ok(c.query_opt(
+                "SELECT id, space_id, jwk, wrapped_key FROM devices WHERE id = $1",
+                &[&id],
+            )
+            .map_err(pg)?
+            .map(|r| DeviceRow {
+                id: r.get(0),
+                space_id: r.get(1),
+                jwk: r.get(2),
+                wrapped_key: r.get(3),
+            }))
+        })
+    }
+
+    fn use_nonce(
+        &self,
+        key_id: &str,
+        nonce: &str,
+        now: i64,
+        prune_before: i64,
+    ) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.execute("DELETE FROM nonces WHERE seen_at < $1", &[&prune_before]).map_err(pg)?;
+            let n = c
+                .execute("INSERT INTO nonces (key_id, nonce, seen_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", &[&key_id, &nonce, &now])
+                .map_err(pg)?;
+            Ok(n == 1)
+        })
+    }
+
+    fn push(&self, space_id: &str, records: &[PushRecord]) -> Result<Vec<PushResult>, StoreError> {
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(pg)?;
+            tx.execute("INSERT INTO cursors (space_id, last) VALUES ($1, 0) ON CONFLICT DO NOTHING", &[&space_id]).map_err(pg)?;
+            let mut last: i64 = tx.query_one("SELECT last FROM cursors WHERE space_id = $1 FOR UPDATE", &[&space_id]).map_err(pg)?.get(0);
+            let mut out = Vec::with_capacity(records.len());
+            for rec in records {
+                let existing = tx
+                    .query_opt("SELECT content_hash, cursor FROM records WHERE space_id = $1 AND id = $2", &[&space_id, &rec.id])
+                    .map_err(pg)?
+                    .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1)));
+                match &existing {
+                    Some((hash, cursor)) if *hash == rec.content_hash => {
+                        out.push(PushResult { id: rec.id.clone(), status: PushStatus::Duplicate, cursor: *cursor });
+                        continue;
+                    }
+                    Some((_, cursor)) if rec.base_cursor != Some(*cursor) => {
+                        out.push(PushResult { id: rec.id.clone(), status: PushStatus::Conflict, cursor: *cursor });
+                        continue;
+                    }
+                    _ => {}
+                }
+                last += 1;
+                tx.execute(
+                    "INSERT INTO records (space_id, id, content_hash, ciphertext, cursor) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (space_id, id) DO UPDATE SET content_hash = excluded.content_hash,
+                         ciphertext = excluded.ciphertext, cursor = excluded.cursor",
+                    &[&space_id, &rec.id, &rec.content_hash, &rec.ciphertext, &last],
+                )
+                .map_err(pg)?;
+                out.push(PushResult { id: rec.id.clone(), status: PushStatus::Stored, cursor: last });
+            }
+            tx.execute("UPDATE cursors SET last = $2 WHERE space_id = $1", &[&space_id, &last]).map_err(pg)?;
+            tx.commit().map_err(pg)?;
+            Ok(out)
+        })
+    }
+
+    fn pull(
+        &self,
+        space_id: &str,
+        cursor: i64,
+        limit: usize,
+    ) -> Result<Vec<RecordRow>, StoreError> {
+        self.with(|c| {
+            let rows = c
+                .query(
+                    "SELECT id, content_hash, ciphertext, cursor FROM records WHERE space_id = $1 AND cursor > $2 ORDER BY cursor LIMIT $3",
+                    &[&space_id, &cursor, &(limit as i64)],
+                )
+                .map_err(pg)?;
+            Ok(rows.iter().map(|r| RecordRow { id: r.get(0), content_hash: r.get(1), ciphertext: r.get(2), cursor: r.get(3) }).collect())
+        })
+    }
+
+    fn queue_leaves(&self, leaves: &[[u8; 32]]) -> Result<(), StoreError> {
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(pg)?;
+            let stmt = tx
+                .prepare("INSERT INTO pending_leaves (hash) VALUES ($1)")
+                .map_err(pg)?;
+            for l in leaves {
+                tx.execute(&stmt, &[&&l[..]]).map_err(pg)?;
+            }
+            tx.commit().map_err(pg)
+        })
+    }
+
+    fn integrate(
+        &self,
+        known_size: u64,
+        sign: &mut SignCheckpoint<'_>,
+    ) -> Result<Option<CheckpointRow>, StoreError> {
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(pg)?;
+            let size = tx
+                .query_one("SELECT size FROM log_state WHERE id = 1 FOR UPDATE", &[])
+                .map_err(pg)?
+                .get::<_, i64>(0) as u64;
+            let mut new_leaves = Vec::new();
+            for r in tx
+                .query(
+                    "SELECT hash FROM leaves WHERE idx >= $1 ORDER BY idx",
+                    &[&(known_size as i64)],
+                )
+                .map_err(pg)?
+            {
+                new_leaves.push(hash_of(r.get(0))?);
+            }
+            let pending = tx
+                .query(
+                    "SELECT seq, hash FROM pending_leaves ORDER BY seq FOR UPDATE SKIP LOCKED",
+                    &[],
+                )
+                .map_err(pg)?;
+            if pending.is_empty() && new_leaves.is_empty() {
+                return Ok(None);
+            }
+            let mut idx = size;
+            let stmt = tx
+                .prepare("INSERT INTO leaves (idx, hash) VALUES ($1, $2)")
+                .map_err(pg)?;
+            let mut taken: Vec<i64> = Vec::with_capacity(pending.len());
+            for r in &pending {
+                let h: Vec<u8> = r.get(1);
+                tx.execute(&stmt, &[&(idx as i64), &h]).map_err(pg)?;
+                new_leaves.push(hash_of(h)?);
+                taken.push(r.get(0));
+                idx += 1;
+            }
+            if !taken.is_empty() {
+                tx.execute("DELETE FROM pending_leaves WHERE seq = ANY($1)", &[&taken])
+                    .map_err(pg)?;
+                tx.execute(
+                    "UPDATE log_state SET size = $1 WHERE id = 1",
+                    &[&(idx as i64)],
+                )
+                .map_err(pg)?;
+            }
+            let note = sign(&new_leaves, idx)?;
+            if !taken.is_empty() {
+                tx.execute(
+                    "INSERT INTO checkpoints (size, note) VALUES ($1, $2)",
+                    &[&(idx as i64), &note],
+                )
+                .map_err(pg)?;
+            }
+            tx.commit().map_err(pg)?;
+            Ok(Some(CheckpointRow { size: idx, note }))
+        })
+    }
+
+    fn leaves(&self, start: u64, end: u64) -> Result<Vec<[u8; 32]>, StoreError> {
+        self.with(|c| {
+            c.query(
+                "SELECT hash FROM leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                &[&(start as i64), &(end as i64)],
+            )
+            .map_err(pg)?
+            .into_iter()
+            .map(|r| hash_of(r.get(0)))
+            .collect()
+        })
+    }
+
+    fn leaf_index(&self, leaf: &[u8; 32]) -> Result<Option<u64>, StoreError> {
+        self.with(|c| {
+            Ok(c.query_opt(
+                "SELECT idx FROM leaves WHERE hash = $1 ORDER BY idx LIMIT 1",
+                &[&&leaf[..]],
+            )
+            .map_err(pg)?
+            .map(|r| r.get::<_, i64>(0) as u64))
+        })
+    }
+
+    fn checkpoint(&self) -> Result<Option<CheckpointRow>, StoreError> {
+        self.with(|c| {
+            Ok(c.query_opt(
+                "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1",
+                &[],
+            )
+            .map_err(pg)?
+            .map(|r| CheckpointRow {
+                size: r.get::<_, i64>(0) as u64,
+                note: r.get(1),
+            }))
+        })
+    }
+
+    fn put_status_list(&self, key: &str, token: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO status_lists (key, token) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET token = excluded.token",
+                &[&key, &token],
+            )
+            .map_err(pg)
+            .map(|_| ())
+        })
+    }
+
+    fn status_list(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.with(|c| {
+            Ok(
+                c.query_opt("SELECT token FROM status_lists WHERE key = $1", &[&key])
+                    .map_err(pg)?
+                    .map(|r| r.get(0)),
+            )
+        })
+    }
+}

@@ -1,0 +1,259 @@
+//! One conformance suite, run against every `Store` backend: SQLite always,
+//! PostgreSQL in a throwaway cluster (installed from Debian if missing).
+
+use std::sync::Arc;
+
+use satchel_core::{
+    note::{Checkpoint, NoteSigner},
+    tlog::{self, leaf_hash},
+};
+use satchel_server::{
+    service::Service,
+    store::{
+        postgres::PostgresStore, sqlite::SqliteStore, DeviceRow, PushRecord, PushStatus, SpaceRow,
+        Store, StoreError,
+    },
+    testing::PgCluster,
+};
+
+fn space(id: &str) -> (SpaceRow, DeviceRow) {
+    (
+        SpaceRow {
+            id: id.into(),
+            jwk: "{}".into(),
+            created_at: 1,
+        },
+        DeviceRow {
+            id: format!("{id}-d"),
+            space_id: id.into(),
+            jwk: "{}".into(),
+            wrapped_key: None,
+        },
+    )
+}
+
+fn rec(id: &str, hash: &str, base: Option<i64>) -> PushRecord {
+    PushRecord {
+        id: id.into(),
+        content_hash: hash.into(),
+        ciphertext: format!("ct-{hash}"),
+        base_cursor: base,
+    }
+}
+
+fn spaces_devices_nonces(s: &dyn Store) {
+    let (sp, dev) = space("c1");
+    s.create_space(&sp, &dev).unwrap();
+    assert_eq!(s.create_space(&sp, &dev), Err(StoreError::Conflict));
+    assert_eq!(s.space("c1").unwrap().unwrap().id, "c1");
+    assert!(s.space("nope").unwrap().is_none());
+    let d2 = DeviceRow {
+        id: "c1-d2".into(),
+        space_id: "c1".into(),
+        jwk: "{}".into(),
+        wrapped_key: Some("w".into()),
+    };
+    s.add_device(&d2).unwrap();
+    assert_eq!(s.add_device(&d2), Err(StoreError::Conflict));
+    assert_eq!(
+        s.device("c1-d2").unwrap().unwrap().wrapped_key.as_deref(),
+        Some("w")
+    );
+    assert!(s.use_nonce("c1-d", "n1", 100, 0).unwrap());
+    assert!(!s.use_nonce("c1-d", "n1", 101, 0).unwrap(), "replay");
+    assert!(
+        s.use_nonce("c1-d2", "n1", 101, 0).unwrap(),
+        "nonces are per key"
+    );
+    assert!(
+        s.use_nonce("c1-d", "n1", 1000, 500).unwrap(),
+        "pruned after the window"
+    );
+}
+
+fn push_pull(s: &dyn Store) {
+    let (sp, dev) = space("c2");
+    s.create_space(&sp, &dev).unwrap();
+    let r = s
+        .push("c2", &[rec("a", "h1", None), rec("b", "h2", None)])
+        .unwrap();
+    assert_eq!(
+        (r[0].status, r[0].cursor, r[1].cursor),
+        (PushStatus::Stored, 1, 2)
+    );
+    assert_eq!(
+        s.push("c2", &[rec("a", "h1", None)]).unwrap()[0].status,
+        PushStatus::Duplicate
+    );
+    assert_eq!(
+        s.push("c2", &[rec("a", "h9", None)]).unwrap()[0].status,
+        PushStatus::Conflict
+    );
+    assert_eq!(
+        s.push("c2", &[rec("a", "h9", Some(2))]).unwrap()[0].status,
+        PushStatus::Conflict,
+        "stale base"
+    );
+    let r = s.push("c2", &[rec("a", "h9", Some(1))]).unwrap();
+    assert_eq!((r[0].status, r[0].cursor), (PushStatus::Stored, 3));
+    let all = s.pull("c2", 0, 10).unwrap();
+    assert_eq!(
+        all.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["b", "a"]
+    );
+    assert_eq!(s.pull("c2", 2, 10).unwrap().len(), 1);
+    assert_eq!(s.pull("c2", 0, 1).unwrap().len(), 1);
+    assert!(s.pull("other", 0, 10).unwrap().is_empty());
+}
+
+fn status_lists(s: &dyn Store) {
+    assert!(s.status_list("k").unwrap().is_none());
+    s.put_status_list("k", "t1").unwrap();
+    s.put_status_list("k", "t2").unwrap();
+    assert_eq!(s.status_list("k").unwrap().as_deref(), Some("t2"));
+}
+
+/// Two service instances over one database integrate concurrently: every
+/// checkpoint either signs is consistent with every other.
+fn one_history<S: Store>(a: S, b: S) {
+    let signer = NoteSigner::generate("conformance/log").unwrap();
+    let key = signer.encode();
+    let sa = Arc::new(
+        Service::new(
+            Arc::new(a),
+            NoteSigner::parse(&key).unwrap(),
+            "http://x/status".into(),
+        )
+        .unwrap(),
+    );
+    let sb = Arc::new(
+        Service::new(
+            Arc::new(b),
+            NoteSigner::parse(&key).unwrap(),
+            "http://x/status".into(),
+        )
+        .unwrap(),
+    );
+    let v = signer.verifier();
+    let mut threads = Vec::new();
+    for (t, svc) in [sa.clone(), sb.clone(), sa.clone(), sb.clone()]
+        .into_iter()
+        .enumerate()
+    {
+        threads.push(std::thread::spawn(move || {
+            let mut notes = Vec::new();
+            for round in 0..10u32 {
+                let leaves: Vec<String> = (0..5u32)
+                    .map(|i| satchel_core::b64::encode(leaf_hash(&[t as u8, round as u8, i as u8])))
+                    .collect();
+                svc.queue_leaves(&leaves).unwrap();
+                if let Some(c) = svc.integrate().unwrap() {
+                    notes.push(c.note);
+                }
+            }
+            notes
+        }));
+    }
+    let mut checkpoints: Vec<Checkpoint> = Vec::new();
+    for t in threads {
+        for n in t.join().unwrap() {
+            checkpoints.push(Checkpoint::verify(&n, &v).unwrap());
+        }
+    }
+    sa.integrate().unwrap();
+    sb.integrate().unwrap();
+    assert_eq!(sa.log_size(), 200);
+    assert_eq!(sb.log_size(), 200);
+    let final_a = Checkpoint::verify(&sa.checkpoint().unwrap().note, &v).unwrap();
+    for c in &checkpoints {
+        let proof = sb.consistency_proof(c.size, final_a.size).unwrap();
+        tlog::verify_consistency(c.size, final_a.size, &c.root, &final_a.root, &proof).unwrap();
+    }
+    // The same size never has two roots.
+    for c in &checkpoints {
+        assert!(checkpoints
+            .iter()
+            .filter(|d| d.size == c.size)
+            .all(|d| d.root == c.root));
+    }
+}
+
+#[test]
+fn sqlite_backend_conformance() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(&dir.path().join("c.db")).unwrap();
+    spaces_devices_nonces(&s);
+    push_pull(&s);
+    status_lists(&s);
+    let path = dir.path().join("log.db");
+    one_history(
+        SqliteStore::open(&path).unwrap(),
+        SqliteStore::open(&path).unwrap(),
+    );
+}
+
+#[test]
+fn postgres_backend_conformance_and_two_instances() {
+    let cluster = match PgCluster::start() {
+        Ok(c) => c,
+        Err(reason) => {
+            println!("skipping the PostgreSQL suite: {reason}");
+            return;
+        }
+    };
+    let url = cluster.database("conformance").unwrap();
+    let s = PostgresStore::open(&url).unwrap();
+    spaces_devices_nonces(&s);
+    push_pull(&s);
+    status_lists(&s);
+    let log = cluster.database("onehistory").unwrap();
+    one_history(
+        PostgresStore::open(&log).unwrap(),
+        PostgresStore::open(&log).unwrap(),
+    );
+
+    // Two stateless server instances over one database, driven by the SDK.
+    let dir = tempfile::tempdir().unwrap();
+    let db = cluster.database("servers").unwrap();
+    let one = satchel_server::testing::TestServer::start_with(
+        dir.path(),
+        satchel_server::Database::Postgres(db.clone()),
+    );
+    let two = satchel_server::testing::TestServer::start_with(
+        dir.path(),
+        satchel_server::Database::Postgres(db),
+    );
+    let (_, a) = crate::space(&one, "pg-space");
+    let on_two = crate::device(&two, "pg-space-dev1");
+    let (status, key) = crate::raw(&one, "GET", "/v1/log/key", None, b"");
+    assert_eq!(status, 200);
+    let v = satchel_core::note::NoteVerifier::parse(key["verifier_key"].as_str().unwrap()).unwrap();
+    let l1: Vec<[u8; 32]> = (0..20u8).map(|i| leaf_hash(&[i])).collect();
+    a.client.append_leaves(&l1).unwrap();
+    // The same device, talking to the other instance (same key, new client).
+    let b = satchel_core::client::ServerClient::new(
+        &two.url,
+        "pg-space-dev1",
+        a.key.clone(),
+        Arc::new(satchel_server::testing::LoopbackTransport),
+    );
+    let c1 = b.checkpoint(&v).unwrap();
+    assert_eq!(c1.size, 20);
+    let l2: Vec<[u8; 32]> = (20..40u8).map(|i| leaf_hash(&[i])).collect();
+    b.append_leaves(&l2).unwrap();
+    let c2 = a.client.checkpoint(&v).unwrap();
+    assert_eq!(c2.size, 40);
+    a.client.verify_consistency(&c1, &c2).unwrap();
+    b.verify_inclusion(&l1[3], 3, &c2).unwrap();
+    a.client.call("POST", "/v1/spaces/pg-space/records", Some(&serde_json::json!({"records": [{"id": "r", "content_hash": satchel_core::b64::sha256_b64(b"x"), "ciphertext": satchel_core::b64::encode("x")}]}))).unwrap();
+    assert_eq!(
+        b.call("GET", "/v1/spaces/pg-space/records", None).unwrap()["records"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let _ = on_two;
+    one.stop();
+    two.stop();
+}
