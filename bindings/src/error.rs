@@ -42,6 +42,7 @@ impl From<WalletError> for SatchelError {
             }
             WalletError::InvalidInput(_) => SatchelError::InvalidInput(msg),
             WalletError::Authz(e) => e.into(),
+            WalletError::Anchoring(_) => SatchelError::Rejected(msg),
         }
     }
 }

@@ -232,12 +232,22 @@ impl ServerClient {
 
     /// Fetches and verifies the latest checkpoint.
     pub fn checkpoint(&self, verifier: &NoteVerifier) -> Result<Checkpoint, ClientError> {
+        self.checkpoint_note(verifier).map(|(c, _)| c)
+    }
+
+    /// Fetches and verifies the latest checkpoint, with its signed note.
+    pub fn checkpoint_note(
+        &self,
+        verifier: &NoteVerifier,
+    ) -> Result<(Checkpoint, String), ClientError> {
         let v = self.call("GET", "/v1/log/checkpoint", None)?;
         let note = v
             .get("checkpoint")
             .and_then(Value::as_str)
             .ok_or_else(|| ClientError::Malformed("checkpoint".into()))?;
-        Checkpoint::verify(note, verifier).map_err(|e| ClientError::Proof(e.to_string()))
+        let cp =
+            Checkpoint::verify(note, verifier).map_err(|e| ClientError::Proof(e.to_string()))?;
+        Ok((cp, note.to_owned()))
     }
 
     /// Checks that `leaf` is at `index` under `checkpoint`.

@@ -28,7 +28,7 @@ pub use jws::{Alg, JoseError, Signer};
 pub use keystore::{KeyAlgorithm, KeyStore, KeyStoreError, KeyStoreSigner};
 pub use software_keystore::{SoftwareKey, SoftwareKeyStore};
 pub use wallet::{
-    Approved, AuthorizationState, Credential, CredentialFilter, CredentialStatus, Member,
-    MemberRole, Space, SpaceKind, StoredAuthorization, StoredDelegation, UseRecord, Wallet,
+    AnchorReport, Approved, AuthorizationState, Credential, CredentialFilter, CredentialStatus,
+    Member, MemberRole, Space, SpaceKind, StoredAuthorization, StoredDelegation, UseRecord, Wallet,
     WalletError,
 };

@@ -12,11 +12,18 @@ use satchel_server::{
 
 fn service(dir: &std::path::Path, name: &str) -> Service<SqliteStore> {
     let store = SqliteStore::open(&dir.join(name)).unwrap();
-    Service::new(Arc::new(store), NoteSigner::generate("bench/log").unwrap(), "http://x/status".into()).unwrap()
+    Service::new(
+        Arc::new(store),
+        NoteSigner::generate("bench/log").unwrap(),
+        "http://x/status".into(),
+    )
+    .unwrap()
 }
 
 fn leaves(n: usize, salt: u32) -> Vec<String> {
-    (0..n as u32).map(|i| b64::encode(leaf_hash(&[salt.to_le_bytes(), i.to_le_bytes()].concat()))).collect()
+    (0..n as u32)
+        .map(|i| b64::encode(leaf_hash(&[salt.to_le_bytes(), i.to_le_bytes()].concat())))
+        .collect()
 }
 
 fn benches(c: &mut Criterion) {
@@ -27,21 +34,26 @@ fn benches(c: &mut Criterion) {
     g.throughput(Throughput::Elements(10_000));
     let svc = service(dir.path(), "append.db");
     let mut round = 0;
-    g.bench_function("append_10000_leaves_batches_of_500_integrate_and_sign", |b| {
-        b.iter_batched(
-            || {
-                round += 1;
-                (0..20).map(|k| leaves(500, round * 100 + k)).collect::<Vec<_>>()
-            },
-            |batches| {
-                for batch in &batches {
-                    svc.queue_leaves(batch).unwrap();
-                }
-                svc.integrate().unwrap().unwrap()
-            },
-            BatchSize::PerIteration,
-        )
-    });
+    g.bench_function(
+        "append_10000_leaves_batches_of_500_integrate_and_sign",
+        |b| {
+            b.iter_batched(
+                || {
+                    round += 1;
+                    (0..20)
+                        .map(|k| leaves(500, round * 100 + k))
+                        .collect::<Vec<_>>()
+                },
+                |batches| {
+                    for batch in &batches {
+                        svc.queue_leaves(batch).unwrap();
+                    }
+                    svc.integrate().unwrap().unwrap()
+                },
+                BatchSize::PerIteration,
+            )
+        },
+    );
     g.finish();
 
     // A 100,000-leaf log for proofs.
@@ -52,14 +64,30 @@ fn benches(c: &mut Criterion) {
     big.integrate().unwrap();
     let size = big.log_size();
     let mut g = c.benchmark_group("proofs_100k");
-    g.bench_function("inclusion_proof", |b| b.iter(|| big.inclusion_proof(black_box(54_321), size).unwrap()));
-    g.bench_function("consistency_proof", |b| b.iter(|| big.consistency_proof(black_box(77_777), size).unwrap()));
+    g.bench_function("inclusion_proof", |b| {
+        b.iter(|| big.inclusion_proof(black_box(54_321), size).unwrap())
+    });
+    g.bench_function("consistency_proof", |b| {
+        b.iter(|| big.consistency_proof(black_box(77_777), size).unwrap())
+    });
     g.finish();
 
     // Sync: 100-record batches of 1 KiB ciphertexts.
     let store = Arc::new(SqliteStore::open(&dir.path().join("sync.db")).unwrap());
     store
-        .create_space(&SpaceRow { id: "s".into(), jwk: "{}".into(), created_at: 0 }, &DeviceRow { id: "d".into(), space_id: "s".into(), jwk: "{}".into(), wrapped_key: None })
+        .create_space(
+            &SpaceRow {
+                id: "s".into(),
+                jwk: "{}".into(),
+                created_at: 0,
+            },
+            &DeviceRow {
+                id: "d".into(),
+                space_id: "s".into(),
+                jwk: "{}".into(),
+                wrapped_key: None,
+            },
+        )
         .unwrap();
     let ct = b64::encode(vec![7u8; 1024]);
     let mut n = 0u64;
@@ -70,13 +98,20 @@ fn benches(c: &mut Criterion) {
             let recs: Vec<PushRecord> = (0..100)
                 .map(|_| {
                     n += 1;
-                    PushRecord { id: format!("r{n}"), content_hash: format!("h{n}"), ciphertext: ct.clone(), base_cursor: None }
+                    PushRecord {
+                        id: format!("r{n}"),
+                        content_hash: format!("h{n}"),
+                        ciphertext: ct.clone(),
+                        base_cursor: None,
+                    }
                 })
                 .collect();
             store.push("s", &recs).unwrap()
         })
     });
-    g.bench_function("pull_100_records", |b| b.iter(|| assert_eq!(store.pull("s", black_box(1000), 100).unwrap().len(), 100)));
+    g.bench_function("pull_100_records", |b| {
+        b.iter(|| assert_eq!(store.pull("s", black_box(1000), 100).unwrap().len(), 100))
+    });
     g.finish();
 }
 

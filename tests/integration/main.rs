@@ -1,4 +1,5 @@
 //! End-to-end tests: the story through the same surface apps use (the FFI
 //! crate's Rust API), with a key store implemented outside core.
 
+mod anchoring;
 mod story;

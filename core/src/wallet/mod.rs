@@ -6,7 +6,9 @@
 //! cannot be read, altered or moved to another row unnoticed. The data key is
 //! wrapped by the platform [`KeyStore`] and only ever unwrapped in memory.
 
+mod anchor;
 mod authz;
+pub use anchor::AnchorReport;
 pub use authz::Approved;
 mod enterprise;
 mod history;
@@ -79,6 +81,10 @@ pub enum WalletError {
     /// An authorisation step was refused.
     #[error("{0}")]
     Authz(#[from] AuthzError),
+    /// Anchoring in the transparency log failed or found a discrepancy
+    /// (a rewritten local log, a forked or dishonest server).
+    #[error("anchoring: {0}")]
+    Anchoring(String),
     /// The file was written by a newer Satchel.
     #[error("wallet file has schema version {0}, newer than this build supports")]
     NewerSchema(i64),

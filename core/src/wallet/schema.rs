@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use super::WalletError;
 
 /// The schema version this build writes.
-pub const CURRENT_VERSION: i64 = 3;
+pub const CURRENT_VERSION: i64 = 4;
 
 /// Version 1: metadata, spaces and credentials, each record sealed.
 pub const V1: &str = "
@@ -52,7 +52,13 @@ CREATE TABLE members (id TEXT PRIMARY KEY, space_id TEXT NOT NULL REFERENCES spa
 CREATE TABLE status_lists (space_id TEXT PRIMARY KEY REFERENCES spaces(id), sealed BLOB NOT NULL);
 ";
 
-const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [V1, V2, V3];
+/// Version 4: each space's anchoring of its consent log in a server's
+/// transparency log (salt, anchored leaf indices, last checkpoint).
+pub const V4: &str = "
+CREATE TABLE anchors (space_id TEXT PRIMARY KEY REFERENCES spaces(id), sealed BLOB NOT NULL);
+";
+
+const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [V1, V2, V3, V4];
 
 /// The file's schema version.
 pub fn version(conn: &Connection) -> Result<i64, WalletError> {
