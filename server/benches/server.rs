@@ -15,7 +15,8 @@ fn service(dir: &std::path::Path, name: &str) -> Service<SqliteStore> {
     Service::new(
         Arc::new(store),
         NoteSigner::generate("bench/log").unwrap(),
-        "http://x/status".into(),
+        "http://x",
+        satchel_core::SoftwareKey::generate_ed25519().unwrap(),
     )
     .unwrap()
 }

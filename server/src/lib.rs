@@ -54,6 +54,10 @@ pub struct Config {
     pub public_url: String,
     /// The log's signing key (`PRIVATE+KEY+…`); its name is the log origin.
     pub log_key: String,
+    /// The registry operator's private JWK.
+    pub operator_key: String,
+    /// Bearer token for operator endpoints (`None`: operator endpoints off).
+    pub admin_token: Option<String>,
     /// How often queued leaves are integrated.
     pub integrate_every: Duration,
 }
@@ -83,16 +87,31 @@ fn restrict(path: &std::path::Path) {
 #[cfg(not(unix))]
 fn restrict(_: &std::path::Path) {}
 
+/// Reads the registry operator key (a private JWK) from `path`, or creates one.
+pub fn load_or_create_operator_key(path: &std::path::Path) -> Result<String, String> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        satchel_core::SoftwareKey::from_private_jwk(&text)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        return Ok(text.trim().to_owned());
+    }
+    let key = satchel_core::SoftwareKey::generate_ed25519().map_err(|e| e.to_string())?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    }
+    let text = key.to_private_jwk();
+    std::fs::write(path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
+    restrict(path);
+    Ok(text.to_string())
+}
+
 /// Builds the shared state for a store.
 pub fn state<S: Store>(store: S, config: &Config) -> Result<Arc<AppState<S>>, String> {
     let signer = NoteSigner::parse(&config.log_key).map_err(|e| format!("log key: {e}"))?;
-    let service = Service::new(
-        Arc::new(store),
-        signer,
-        format!("{}/status", config.public_url.trim_end_matches('/')),
-    )
-    .map_err(|e| format!("starting the log: {e}"))?;
-    Ok(Arc::new(AppState::new(service)))
+    let operator = satchel_core::SoftwareKey::from_private_jwk(&config.operator_key)
+        .map_err(|e| format!("operator key: {e}"))?;
+    let service = Service::new(Arc::new(store), signer, &config.public_url, operator)
+        .map_err(|e| format!("starting the log: {e}"))?;
+    Ok(Arc::new(AppState::new(service, config.admin_token.clone())))
 }
 
 /// Runs the server on `listener` (and metrics on `metrics`, if given) until

@@ -38,6 +38,16 @@ struct Args {
     /// Log origin (name of a new log key).
     #[arg(long, env = "SATCHEL_LOG_ORIGIN", default_value = "satchel.local/log")]
     log_origin: String,
+    /// Registry operator key file (a private JWK; created if missing).
+    #[arg(
+        long,
+        env = "SATCHEL_OPERATOR_KEY_FILE",
+        default_value = "satchel-data/operator.jwk"
+    )]
+    operator_key_file: PathBuf,
+    /// Bearer token for operator endpoints (/v1/admin/…); unset disables them.
+    #[arg(long, env = "SATCHEL_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
     /// Leaf integration interval, milliseconds.
     #[arg(long, default_value_t = 200)]
     integrate_ms: u64,
@@ -49,10 +59,13 @@ async fn main() -> ExitCode {
     let run = async {
         let database = Database::parse(&args.db)?;
         let log_key = load_or_create_log_key(&args.log_key_file, &args.log_origin)?;
+        let operator_key = satchel_server::load_or_create_operator_key(&args.operator_key_file)?;
         let config = Config {
             database,
             public_url: args.public_url.clone(),
             log_key,
+            operator_key,
+            admin_token: args.admin_token.clone(),
             integrate_every: Duration::from_millis(args.integrate_ms),
         };
         let listener = tokio::net::TcpListener::bind(&args.listen)

@@ -95,6 +95,9 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The operator token test servers accept.
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+
 /// A server running on port 0 in its own runtime thread.
 pub struct TestServer {
     /// `http://127.0.0.1:PORT`.
@@ -113,6 +116,8 @@ impl TestServer {
     pub fn start_with(dir: &Path, db: Database) -> TestServer {
         let log_key =
             load_or_create_log_key(&dir.join("log.key"), "test.satchel/log").expect("log key");
+        let operator_key =
+            crate::load_or_create_operator_key(&dir.join("operator.jwk")).expect("operator key");
         let (url_tx, url_rx) = std::sync::mpsc::channel();
         let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -133,6 +138,8 @@ impl TestServer {
                     database: db,
                     public_url: url.clone(),
                     log_key,
+                    operator_key,
+                    admin_token: Some(ADMIN_TOKEN.into()),
                     integrate_every: Duration::from_millis(50),
                 };
                 let _ = url_tx.send(url);

@@ -46,6 +46,7 @@ pub struct AppState<S: Store> {
     /// Counters for `/metrics`.
     pub metrics: Metrics,
     buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    admin_token: Option<String>,
 }
 
 /// Counters exported on the metrics listener.
@@ -62,13 +63,33 @@ pub struct Metrics {
 }
 
 impl<S: Store> AppState<S> {
-    /// State around a service.
-    pub fn new(service: Service<S>) -> Self {
+    /// State around a service; operator endpoints need `admin_token`.
+    pub fn new(service: Service<S>, admin_token: Option<String>) -> Self {
         AppState {
             service,
             metrics: Metrics::default(),
             buckets: Mutex::new(HashMap::new()),
+            admin_token,
         }
+    }
+
+    /// Whether the request carries the operator token (compared in constant time).
+    fn is_admin(&self, headers: &HeaderMap) -> bool {
+        let (Some(expected), Some(given)) = (
+            self.admin_token.as_deref(),
+            headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer ")),
+        ) else {
+            return false;
+        };
+        expected.len() == given.len()
+            && expected
+                .bytes()
+                .zip(given.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
     }
 
     fn allow(&self, key: &str) -> bool {
@@ -187,6 +208,55 @@ async fn authed<S: Store>(
     .await
 }
 
+/// Authenticates a relying party's request (signature by its registered key).
+async fn rp_authed<S: Store>(
+    state: &Shared<S>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<String, Problem> {
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let (method, path, body) = (
+        method.to_string(),
+        uri.path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        body.clone(),
+    );
+    blocking(state, move |s| {
+        let id = s.service.authenticate_rp(
+            auth.as_deref(),
+            RequestParts {
+                method: &method,
+                path_and_query: &path,
+                body: &body,
+            },
+            now(),
+        )?;
+        if !s.allow(&id) {
+            return Err(ServiceError::RateLimited);
+        }
+        Ok(id)
+    })
+    .await
+}
+
+fn admin<S: Store>(state: &Shared<S>, headers: &HeaderMap) -> Result<(), Problem> {
+    if state.is_admin(headers) {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "operator endpoints need Authorization: Bearer <admin token>",
+        ))
+    }
+}
+
 /// Builds the public router.
 pub fn router<S: Store>(state: Shared<S>) -> Router {
     Router::new()
@@ -208,6 +278,19 @@ pub fn router<S: Store>(state: Shared<S>) -> Router {
         .route("/v1/log/leaf", get(leaf_index::<S>))
         .route("/v1/log/proof/inclusion", get(inclusion::<S>))
         .route("/v1/log/proof/consistency", get(consistency::<S>))
+        .route("/v1/registry", get(registry::<S>))
+        .route("/v1/registry/key", get(registry_key::<S>))
+        .route(
+            "/v1/admin/relying-parties/{client_id}",
+            put(put_relying_party::<S>),
+        )
+        .route("/v1/admin/audit", get(audit::<S>))
+        .route("/v1/authorizations", post(register_authorization::<S>))
+        .route("/v1/uses", post(record_use::<S>))
+        .route("/v1/requests", post(relay_request::<S>))
+        .route("/v1/requests/{id}/response", get(take_response::<S>))
+        .route("/r/{id}", get(relayed_request::<S>))
+        .route("/r/{id}/response", post(post_response::<S>))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {
@@ -563,6 +646,182 @@ async fn consistency<S: Store>(
     Ok(Json(json!({"proof": hashes(proof)})))
 }
 
+async fn registry<S: Store>(State(s): State<Shared<S>>) -> Result<Response, Problem> {
+    let token = blocking(&s, |st| st.service.signed_registry(now())).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/satchel-registry+jwt")],
+        token,
+    )
+        .into_response())
+}
+
+async fn registry_key<S: Store>(State(s): State<Shared<S>>) -> Json<Value> {
+    Json(s.service.operator_jwk().to_value())
+}
+
+async fn put_relying_party<S: Store>(
+    State(s): State<Shared<S>>,
+    Path(client_id): Path<String>,
+    headers: HeaderMap,
+    LimitedBody(body): LimitedBody,
+) -> Result<Response, Problem> {
+    admin(&s, &headers)?;
+    let rp: satchel_core::registry::RegisteredRelyingParty = json_body(&body)?;
+    if rp.client_id != client_id {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "client_id in the body differs from the path",
+        ));
+    }
+    blocking(&s, move |st| st.service.put_relying_party(&rp)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    client_id: Option<String>,
+}
+
+async fn audit<S: Store>(
+    State(s): State<Shared<S>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<Value>, Problem> {
+    admin(&s, &headers)?;
+    let q: AuditQuery = query(&uri)?;
+    Ok(Json(
+        blocking(&s, move |st| st.service.audit(q.client_id.as_deref())).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct AuthorizationBody {
+    authorization: String,
+}
+
+async fn register_authorization<S: Store>(
+    State(s): State<Shared<S>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    LimitedBody(body): LimitedBody,
+) -> Result<Response, Problem> {
+    let client = rp_authed(&s, &method, &uri, &headers, &body).await?;
+    let b: AuthorizationBody = json_body(&body)?;
+    let id = blocking(&s, move |st| {
+        st.service.register_authorization(&client, &b.authorization)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!({"authorization_id": id}))).into_response())
+}
+
+#[derive(Deserialize)]
+struct UseBody {
+    authorization_id: String,
+    purpose: String,
+}
+
+async fn record_use<S: Store>(
+    State(s): State<Shared<S>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    LimitedBody(body): LimitedBody,
+) -> Result<Json<Value>, Problem> {
+    let client = rp_authed(&s, &method, &uri, &headers, &body).await?;
+    let b: UseBody = json_body(&body)?;
+    let (seq, remaining) = blocking(&s, move |st| {
+        st.service
+            .meter_use(&client, &b.authorization_id, &b.purpose, now())
+    })
+    .await?;
+    Ok(Json(json!({"seq": seq, "remaining": remaining})))
+}
+
+#[derive(Deserialize)]
+struct RelayBody {
+    request: String,
+}
+
+async fn relay_request<S: Store>(
+    State(s): State<Shared<S>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    LimitedBody(body): LimitedBody,
+) -> Result<Response, Problem> {
+    let client = rp_authed(&s, &method, &uri, &headers, &body).await?;
+    let b: RelayBody = json_body(&body)?;
+    let c = client.clone();
+    let (id, request_uri) = blocking(&s, move |st| {
+        st.service.relay_request(&c, &b.request, now())
+    })
+    .await?;
+    let qr = format!(
+        "openid4vp://?client_id={}&request_uri={}",
+        pct(&client),
+        pct(&request_uri)
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": id, "request_uri": request_uri, "qr": qr})),
+    )
+        .into_response())
+}
+
+/// Percent-encodes a URL for a query parameter.
+fn pct(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn relayed_request<S: Store>(
+    State(s): State<Shared<S>>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let jws = blocking(&s, move |st| st.service.relayed_request(&id, now())).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/oauth-authz-req+jwt")],
+        jws,
+    )
+        .into_response())
+}
+
+async fn post_response<S: Store>(
+    State(s): State<Shared<S>>,
+    Path(id): Path<String>,
+    LimitedBody(body): LimitedBody,
+) -> Result<Response, Problem> {
+    let text = String::from_utf8(body.to_vec()).map_err(|_| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            "body is not UTF-8",
+        )
+    })?;
+    blocking(&s, move |st| st.service.post_response(&id, &text, now())).await?;
+    Ok((StatusCode::OK, Json(json!({"received": true}))).into_response())
+}
+
+async fn take_response<S: Store>(
+    State(s): State<Shared<S>>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let client = rp_authed(&s, &method, &uri, &headers, &Bytes::new()).await?;
+    let body = blocking(&s, move |st| st.service.take_response(&client, &id)).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
 /// The OpenAPI document.
 pub const OPENAPI: &str = include_str!("../openapi.json");
 
@@ -588,5 +847,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/log/leaf"),
     ("get", "/v1/log/proof/inclusion"),
     ("get", "/v1/log/proof/consistency"),
+    ("get", "/v1/registry"),
+    ("get", "/v1/registry/key"),
+    ("put", "/v1/admin/relying-parties/{client_id}"),
+    ("get", "/v1/admin/audit"),
+    ("post", "/v1/authorizations"),
+    ("post", "/v1/uses"),
+    ("post", "/v1/requests"),
+    ("get", "/v1/requests/{id}/response"),
+    ("get", "/r/{id}"),
+    ("post", "/r/{id}/response"),
     ("get", "/openapi.json"),
 ];

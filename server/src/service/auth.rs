@@ -1,7 +1,8 @@
 //! Request authentication: every request carries
 //! `Authorization: Satchel <JWS>`, a `satchel-req+jwt` signed by a device key
-//! (`kid` = device id) over the method, path and query, the SHA-256 of the
-//! body, the time and a single-use nonce (in the spirit of DPoP, RFC 9449).
+//! (`kid` = device id) or a registered relying party's key (`kid` =
+//! `client_id`) over the method, path and query, the SHA-256 of the body,
+//! the time and a single-use nonce (in the spirit of DPoP, RFC 9449).
 
 use satchel_core::{b64, client::REQUEST_TYP, jws, Jwk};
 
@@ -19,6 +20,10 @@ pub struct RequestParts<'a> {
     pub body: &'a [u8],
 }
 
+fn unauth(m: &str) -> ServiceError {
+    ServiceError::Unauthenticated(m.to_owned())
+}
+
 impl<S: Store> Service<S> {
     /// Checks the request signature and replay protection; returns the
     /// device. With `new_device`, the key is taken from the registration
@@ -30,7 +35,74 @@ impl<S: Store> Service<S> {
         now: i64,
         new_device: Option<(&str, &Jwk)>,
     ) -> Result<DeviceRow, ServiceError> {
-        let unauth = |m: &str| ServiceError::Unauthenticated(m.to_owned());
+        let mut device = None;
+        self.verify_signed(header, parts, now, |kid| {
+            let (d, key) = self.device_key(kid, new_device)?;
+            device = Some(d);
+            Ok(key)
+        })?;
+        device.ok_or_else(|| unauth("unknown device"))
+    }
+
+    /// Checks a request signed by a registered relying party; returns its `client_id`.
+    pub fn authenticate_rp(
+        &self,
+        header: Option<&str>,
+        parts: RequestParts<'_>,
+        now: i64,
+    ) -> Result<String, ServiceError> {
+        self.verify_signed(header, parts, now, |kid| {
+            let rp = self
+                .relying_party(kid)?
+                .ok_or_else(|| unauth("not a registered relying party"))?;
+            rp.keys
+                .first()
+                .cloned()
+                .ok_or_else(|| unauth("relying party has no key"))
+        })
+    }
+
+    fn device_key(
+        &self,
+        kid: &str,
+        new_device: Option<(&str, &Jwk)>,
+    ) -> Result<(DeviceRow, Jwk), ServiceError> {
+        match new_device {
+            Some((id, key)) => {
+                if kid != id {
+                    return Err(unauth("kid is not the registering device"));
+                }
+                Ok((
+                    DeviceRow {
+                        id: id.into(),
+                        space_id: String::new(),
+                        jwk: key.to_value().to_string(),
+                        wrapped_key: None,
+                    },
+                    key.clone(),
+                ))
+            }
+            None => {
+                let d = self
+                    .store
+                    .device(kid)?
+                    .ok_or_else(|| unauth("unknown device"))?;
+                let key =
+                    Jwk::from_json(&d.jwk).map_err(|e| ServiceError::Storage(e.to_string()))?;
+                Ok((d, key))
+            }
+        }
+    }
+
+    /// Verifies a `satchel-req+jwt` over the request with the key `resolve`
+    /// gives for its `kid`; returns the `kid`.
+    fn verify_signed(
+        &self,
+        header: Option<&str>,
+        parts: RequestParts<'_>,
+        now: i64,
+        resolve: impl FnOnce(&str) -> Result<Jwk, ServiceError>,
+    ) -> Result<String, ServiceError> {
         let token = header
             .and_then(|h| h.strip_prefix("Satchel "))
             .ok_or_else(|| unauth("missing Authorization: Satchel <signature>"))?;
@@ -44,31 +116,7 @@ impl<S: Store> Service<S> {
             .kid
             .clone()
             .ok_or_else(|| unauth("request signature without kid"))?;
-        let (device, key) = match new_device {
-            Some((id, key)) => {
-                if kid != id {
-                    return Err(unauth("kid is not the registering device"));
-                }
-                (
-                    DeviceRow {
-                        id: id.into(),
-                        space_id: String::new(),
-                        jwk: key.to_value().to_string(),
-                        wrapped_key: None,
-                    },
-                    key.clone(),
-                )
-            }
-            None => {
-                let d = self
-                    .store
-                    .device(&kid)?
-                    .ok_or_else(|| unauth("unknown device"))?;
-                let key =
-                    Jwk::from_json(&d.jwk).map_err(|e| ServiceError::Storage(e.to_string()))?;
-                (d, key)
-            }
-        };
+        let key = resolve(&kid)?;
         jwt.verify(
             &key.verifying_key()
                 .map_err(|e| ServiceError::Storage(e.to_string()))?,
@@ -100,6 +148,6 @@ impl<S: Store> Service<S> {
         {
             return Err(ServiceError::Replay);
         }
-        Ok(device)
+        Ok(kid)
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod merkle;
+pub mod trust;
 
 use std::sync::{Arc, Mutex};
 
@@ -122,6 +123,10 @@ pub struct Service<S: Store> {
     pub status_base: String,
     /// Accepted clock skew for request signatures, seconds.
     pub max_skew: i64,
+    /// The public base URL.
+    pub public_url: String,
+    /// The operator key that signs the registry.
+    pub operator: Arc<satchel_core::SoftwareKey>,
 }
 
 fn valid_id(id: &str) -> bool {
@@ -136,11 +141,13 @@ fn jwk(v: &serde_json::Value, what: &str) -> Result<Jwk, ServiceError> {
 }
 
 impl<S: Store> Service<S> {
-    /// A service over `store`; the log's in-memory tree is rebuilt from it.
+    /// A service over `store` at `public_url`; the log's in-memory tree is
+    /// rebuilt from the store.
     pub fn new(
         store: Arc<S>,
         signer: NoteSigner,
-        status_base: String,
+        public_url: &str,
+        operator: satchel_core::SoftwareKey,
     ) -> Result<Self, ServiceError> {
         let origin = signer.verifier().name.clone();
         let log = Log {
@@ -148,11 +155,14 @@ impl<S: Store> Service<S> {
             signer,
             tree: Mutex::new(MerkleTree::default()),
         };
+        let public_url = public_url.trim_end_matches('/').to_owned();
         let service = Service {
             store,
             log,
-            status_base,
+            status_base: format!("{public_url}/status"),
             max_skew: 300,
+            public_url,
+            operator: Arc::new(operator),
         };
         service.integrate()?;
         Ok(service)

@@ -116,6 +116,21 @@ pub struct CheckpointRow {
     pub note: String,
 }
 
+/// One row of the usage ledger: a use or a refused attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageRow {
+    /// The authorisation.
+    pub authorization_id: String,
+    /// The relying party.
+    pub client_id: String,
+    /// When.
+    pub time: i64,
+    /// `use` or `refusal`.
+    pub kind: String,
+    /// Use number, or the reason of the refusal.
+    pub detail: String,
+}
+
 /// Signs the checkpoint for a new tree size, given the leaves from the
 /// caller's known size up to it.
 pub type SignCheckpoint<'a> = dyn FnMut(&[[u8; 32]], u64) -> Result<String, StoreError> + 'a;
@@ -170,4 +185,40 @@ pub trait Store: Send + Sync + 'static {
     fn put_status_list(&self, key: &str, token: &str) -> Result<(), StoreError>;
     /// A published status list token.
     fn status_list(&self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// Stores a JSON document under (`kind`, `id`); `Conflict` if it exists
+    /// and `overwrite` is false.
+    fn put_object(
+        &self,
+        kind: &str,
+        id: &str,
+        body: &str,
+        overwrite: bool,
+    ) -> Result<(), StoreError>;
+    /// A stored document.
+    fn object(&self, kind: &str, id: &str) -> Result<Option<String>, StoreError>;
+    /// All documents of a kind, by id.
+    fn objects(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError>;
+    /// Removes and returns a document, atomically (single-use codes).
+    fn take_object(&self, kind: &str, id: &str) -> Result<Option<String>, StoreError>;
+
+    /// Records a use of an authorisation if fewer than `max` are recorded,
+    /// atomically: `Some(use number)`, or `None` when the limit is reached.
+    fn record_use(
+        &self,
+        authorization_id: &str,
+        client_id: &str,
+        max: u32,
+        time: i64,
+    ) -> Result<Option<u32>, StoreError>;
+    /// Records a refused use attempt.
+    fn record_refusal(
+        &self,
+        authorization_id: &str,
+        client_id: &str,
+        time: i64,
+        reason: &str,
+    ) -> Result<(), StoreError>;
+    /// The usage ledger (uses and refusals, in time order), optionally for one relying party.
+    fn usage(&self, client_id: Option<&str>) -> Result<Vec<UsageRow>, StoreError>;
 }

@@ -8,7 +8,7 @@ use postgres::{Client, NoTls};
 
 use super::{
     CheckpointRow, DeviceRow, PushRecord, PushResult, PushStatus, RecordRow, SignCheckpoint,
-    SpaceRow, Store, StoreError,
+    SpaceRow, Store, StoreError, UsageRow,
 };
 
 const SCHEMA: &str = "
@@ -31,6 +31,13 @@ CREATE TABLE IF NOT EXISTS checkpoints (size BIGINT PRIMARY KEY, note TEXT NOT N
 CREATE TABLE IF NOT EXISTS log_state (id INT PRIMARY KEY, size BIGINT NOT NULL);
 INSERT INTO log_state (id, size) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
 CREATE TABLE IF NOT EXISTS status_lists (key TEXT PRIMARY KEY, token TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS objects (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, id));
+CREATE TABLE IF NOT EXISTS usage (
+    seq BIGSERIAL PRIMARY KEY, authz_id TEXT NOT NULL, client_id TEXT NOT NULL,
+    time BIGINT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS usage_by_authz ON usage(authz_id, kind);
+CREATE TABLE IF NOT EXISTS usage_locks (authz_id TEXT PRIMARY KEY);
 ";
 
 /// The PostgreSQL store: a small pool of connections.
@@ -373,6 +380,118 @@ impl Store for PostgresStore {
                     .map_err(pg)?
                     .map(|r| r.get(0)),
             )
+        })
+    }
+
+    fn put_object(
+        &self,
+        kind: &str,
+        id: &str,
+        body: &str,
+        overwrite: bool,
+    ) -> Result<(), StoreError> {
+        let sql = if overwrite {
+            "INSERT INTO objects (kind, id, body) VALUES ($1, $2, $3) ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body"
+        } else {
+            "INSERT INTO objects (kind, id, body) VALUES ($1, $2, $3)"
+        };
+        self.with(|c| c.execute(sql, &[&kind, &id, &body]).map_err(pg).map(|_| ()))
+    }
+
+    fn object(&self, kind: &str, id: &str) -> Result<Option<String>, StoreError> {
+        self.with(|c| {
+            Ok(c.query_opt(
+                "SELECT body FROM objects WHERE kind = $1 AND id = $2",
+                &[&kind, &id],
+            )
+            .map_err(pg)?
+            .map(|r| r.get(0)))
+        })
+    }
+
+    fn objects(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError> {
+        self.with(|c| {
+            Ok(c.query(
+                "SELECT id, body FROM objects WHERE kind = $1 ORDER BY id",
+                &[&kind],
+            )
+            .map_err(pg)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+        })
+    }
+
+    fn take_object(&self, kind: &str, id: &str) -> Result<Option<String>, StoreError> {
+        self.with(|c| {
+            Ok(c.query_opt(
+                "DELETE FROM objects WHERE kind = $1 AND id = $2 RETURNING body",
+                &[&kind, &id],
+            )
+            .map_err(pg)?
+            .map(|r| r.get(0)))
+        })
+    }
+
+    fn record_use(
+        &self,
+        authorization_id: &str,
+        client_id: &str,
+        max: u32,
+        time: i64,
+    ) -> Result<Option<u32>, StoreError> {
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(pg)?;
+            // Serialise uses of one authorisation across instances.
+            tx.execute("INSERT INTO usage_locks (authz_id) VALUES ($1) ON CONFLICT DO NOTHING", &[&authorization_id]).map_err(pg)?;
+            tx.query_one("SELECT authz_id FROM usage_locks WHERE authz_id = $1 FOR UPDATE", &[&authorization_id]).map_err(pg)?;
+            let used: i64 = tx
+                .query_one("SELECT COUNT(*) FROM usage WHERE authz_id = $1 AND kind = 'use'", &[&authorization_id])
+                .map_err(pg)?
+                .get(0);
+            if used >= max as i64 {
+                return Ok(None);
+            }
+            let n = (used + 1).to_string();
+            tx.execute(
+                "INSERT INTO usage (authz_id, client_id, time, kind, detail) VALUES ($1, $2, $3, 'use', $4)",
+                &[&authorization_id, &client_id, &time, &n],
+            )
+            .map_err(pg)?;
+            tx.commit().map_err(pg)?;
+            Ok(Some(used as u32 + 1))
+        })
+    }
+
+    fn record_refusal(
+        &self,
+        authorization_id: &str,
+        client_id: &str,
+        time: i64,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO usage (authz_id, client_id, time, kind, detail) VALUES ($1, $2, $3, 'refusal', $4)",
+                &[&authorization_id, &client_id, &time, &reason],
+            )
+            .map_err(pg)
+            .map(|_| ())
+        })
+    }
+
+    fn usage(&self, client_id: Option<&str>) -> Result<Vec<UsageRow>, StoreError> {
+        self.with(|c| {
+            let rows = c
+                .query(
+                    "SELECT authz_id, client_id, time, kind, detail FROM usage WHERE $1::TEXT IS NULL OR client_id = $1 ORDER BY seq",
+                    &[&client_id],
+                )
+                .map_err(pg)?;
+            Ok(rows
+                .iter()
+                .map(|r| UsageRow { authorization_id: r.get(0), client_id: r.get(1), time: r.get(2), kind: r.get(3), detail: r.get(4) })
+                .collect())
         })
     }
 }

@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{
     CheckpointRow, DeviceRow, PushRecord, PushResult, PushStatus, RecordRow, SignCheckpoint,
-    SpaceRow, Store, StoreError,
+    SpaceRow, Store, StoreError, UsageRow,
 };
 
 const SCHEMA: &str = "
@@ -31,6 +31,12 @@ CREATE TABLE IF NOT EXISTS leaves (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS leaves_by_hash ON leaves(hash);
 CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS status_lists (key TEXT PRIMARY KEY, token TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS objects (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, id));
+CREATE TABLE IF NOT EXISTS usage (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, authz_id TEXT NOT NULL, client_id TEXT NOT NULL,
+    time INTEGER NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS usage_by_authz ON usage(authz_id, kind);
 ";
 
 /// The SQLite store.
@@ -345,5 +351,114 @@ impl Store for SqliteStore {
                 |r| r.get(0),
             )
             .optional()?)
+    }
+
+    fn put_object(
+        &self,
+        kind: &str,
+        id: &str,
+        body: &str,
+        overwrite: bool,
+    ) -> Result<(), StoreError> {
+        let sql = if overwrite {
+            "INSERT INTO objects (kind, id, body) VALUES (?1, ?2, ?3) ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body"
+        } else {
+            "INSERT INTO objects (kind, id, body) VALUES (?1, ?2, ?3)"
+        };
+        self.lock().execute(sql, params![kind, id, body])?;
+        Ok(())
+    }
+
+    fn object(&self, kind: &str, id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .lock()
+            .query_row(
+                "SELECT body FROM objects WHERE kind = ?1 AND id = ?2",
+                [kind, id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn objects(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let conn = self.lock();
+        let mut stmt =
+            conn.prepare_cached("SELECT id, body FROM objects WHERE kind = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([kind], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn take_object(&self, kind: &str, id: &str) -> Result<Option<String>, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let body: Option<String> = tx
+            .query_row(
+                "SELECT body FROM objects WHERE kind = ?1 AND id = ?2",
+                [kind, id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        tx.execute(
+            "DELETE FROM objects WHERE kind = ?1 AND id = ?2",
+            [kind, id],
+        )?;
+        tx.commit()?;
+        Ok(body)
+    }
+
+    fn record_use(
+        &self,
+        authorization_id: &str,
+        client_id: &str,
+        max: u32,
+        time: i64,
+    ) -> Result<Option<u32>, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let used: u32 = tx.query_row(
+            "SELECT COUNT(*) FROM usage WHERE authz_id = ?1 AND kind = 'use'",
+            [authorization_id],
+            |r| r.get(0),
+        )?;
+        if used >= max {
+            return Ok(None);
+        }
+        tx.execute(
+            "INSERT INTO usage (authz_id, client_id, time, kind, detail) VALUES (?1, ?2, ?3, 'use', ?4)",
+            params![authorization_id, client_id, time, (used + 1).to_string()],
+        )?;
+        tx.commit()?;
+        Ok(Some(used + 1))
+    }
+
+    fn record_refusal(
+        &self,
+        authorization_id: &str,
+        client_id: &str,
+        time: i64,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        self.lock().execute(
+            "INSERT INTO usage (authz_id, client_id, time, kind, detail) VALUES (?1, ?2, ?3, 'refusal', ?4)",
+            params![authorization_id, client_id, time, reason],
+        )?;
+        Ok(())
+    }
+
+    fn usage(&self, client_id: Option<&str>) -> Result<Vec<UsageRow>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT authz_id, client_id, time, kind, detail FROM usage WHERE ?1 IS NULL OR client_id = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([client_id], |r| {
+            Ok(UsageRow {
+                authorization_id: r.get(0)?,
+                client_id: r.get(1)?,
+                time: r.get(2)?,
+                kind: r.get(3)?,
+                detail: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }

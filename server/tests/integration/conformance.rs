@@ -113,6 +113,55 @@ fn status_lists(s: &dyn Store) {
     assert_eq!(s.status_list("k").unwrap().as_deref(), Some("t2"));
 }
 
+fn objects_and_usage(s: &dyn Store) {
+    s.put_object("rp", "a", "{1}", false).unwrap();
+    assert_eq!(
+        s.put_object("rp", "a", "{2}", false),
+        Err(StoreError::Conflict)
+    );
+    s.put_object("rp", "a", "{3}", true).unwrap();
+    s.put_object("rp", "b", "{4}", false).unwrap();
+    s.put_object("other", "a", "{5}", false).unwrap();
+    assert_eq!(s.object("rp", "a").unwrap().as_deref(), Some("{3}"));
+    assert_eq!(
+        s.objects("rp").unwrap(),
+        vec![
+            ("a".to_owned(), "{3}".to_owned()),
+            ("b".to_owned(), "{4}".to_owned())
+        ]
+    );
+    assert_eq!(s.take_object("rp", "b").unwrap().as_deref(), Some("{4}"));
+    assert_eq!(s.take_object("rp", "b").unwrap(), None, "single use");
+
+    assert_eq!(s.record_use("z1", "https://rp", 2, 10).unwrap(), Some(1));
+    assert_eq!(s.record_use("z1", "https://rp", 2, 11).unwrap(), Some(2));
+    assert_eq!(s.record_use("z1", "https://rp", 2, 12).unwrap(), None);
+    s.record_refusal("z1", "https://rp", 12, "over the limit")
+        .unwrap();
+    s.record_use("z2", "https://other", 5, 13).unwrap();
+    let rows = s.usage(Some("https://rp")).unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>(),
+        ["use", "use", "refusal"]
+    );
+    assert_eq!(s.usage(None).unwrap().len(), 4);
+}
+
+fn concurrent_uses_never_exceed_the_limit<S: Store>(s: Arc<S>) {
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                (0..5)
+                    .filter(|_| s.record_use("race", "https://rp", 10, 1).unwrap().is_some())
+                    .count()
+            })
+        })
+        .collect();
+    let ok: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(ok, 10);
+}
+
 /// Two service instances over one database integrate concurrently: every
 /// checkpoint either signs is consistent with every other.
 fn one_history<S: Store>(a: S, b: S) {
@@ -122,7 +171,8 @@ fn one_history<S: Store>(a: S, b: S) {
         Service::new(
             Arc::new(a),
             NoteSigner::parse(&key).unwrap(),
-            "http://x/status".into(),
+            "http://x",
+            satchel_core::SoftwareKey::generate_ed25519().unwrap(),
         )
         .unwrap(),
     );
@@ -130,7 +180,8 @@ fn one_history<S: Store>(a: S, b: S) {
         Service::new(
             Arc::new(b),
             NoteSigner::parse(&key).unwrap(),
-            "http://x/status".into(),
+            "http://x",
+            satchel_core::SoftwareKey::generate_ed25519().unwrap(),
         )
         .unwrap(),
     );
@@ -185,6 +236,8 @@ fn sqlite_backend_conformance() {
     spaces_devices_nonces(&s);
     push_pull(&s);
     status_lists(&s);
+    objects_and_usage(&s);
+    concurrent_uses_never_exceed_the_limit(Arc::new(s));
     let path = dir.path().join("log.db");
     one_history(
         SqliteStore::open(&path).unwrap(),
@@ -206,6 +259,8 @@ fn postgres_backend_conformance_and_two_instances() {
     spaces_devices_nonces(&s);
     push_pull(&s);
     status_lists(&s);
+    objects_and_usage(&s);
+    concurrent_uses_never_exceed_the_limit(Arc::new(s));
     let log = cluster.database("onehistory").unwrap();
     one_history(
         PostgresStore::open(&log).unwrap(),

@@ -4,6 +4,7 @@ mod api;
 mod conformance;
 mod log;
 mod status;
+mod trust;
 
 use std::sync::Arc;
 
