@@ -111,6 +111,9 @@ pub fn state<S: Store>(store: S, config: &Config) -> Result<Arc<AppState<S>>, St
         .map_err(|e| format!("operator key: {e}"))?;
     let service = Service::new(Arc::new(store), signer, &config.public_url, operator)
         .map_err(|e| format!("starting the log: {e}"))?;
+    service
+        .seed_demo_issuers(satchel_core::unix_now())
+        .map_err(|e| format!("seeding the demo issuers: {e}"))?;
     Ok(Arc::new(AppState::new(service, config.admin_token.clone())))
 }
 

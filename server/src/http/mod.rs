@@ -291,6 +291,23 @@ pub fn router<S: Store>(state: Shared<S>) -> Router {
         .route("/v1/requests/{id}/response", get(take_response::<S>))
         .route("/r/{id}", get(relayed_request::<S>))
         .route("/r/{id}/response", post(post_response::<S>))
+        .route(
+            "/.well-known/openid-credential-issuer/issuers/{name}",
+            get(issuer_metadata::<S>),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server/issuers/{name}",
+            get(as_metadata::<S>),
+        )
+        .route(
+            "/.well-known/jwt-vc-issuer/issuers/{name}",
+            get(jwt_vc_issuer::<S>),
+        )
+        .route("/issuers/{name}/token", post(token::<S>))
+        .route("/issuers/{name}/nonce", post(nonce::<S>))
+        .route("/issuers/{name}/credential", post(credential::<S>))
+        .route("/v1/admin/issuers/{name}/offers", post(offer::<S>))
+        .route("/v1/admin/issuers/{name}/revoke", post(revoke::<S>))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {
@@ -822,6 +839,177 @@ async fn take_response<S: Store>(
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
+async fn issuer_metadata<S: Store>(
+    State(s): State<Shared<S>>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    Ok(Json(
+        blocking(&s, move |st| st.service.issuer_metadata(&name)).await?,
+    ))
+}
+
+async fn as_metadata<S: Store>(
+    State(s): State<Shared<S>>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    Ok(Json(
+        blocking(&s, move |st| {
+            st.service.authorization_server_metadata(&name)
+        })
+        .await?,
+    ))
+}
+
+async fn jwt_vc_issuer<S: Store>(
+    State(s): State<Shared<S>>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    Ok(Json(
+        blocking(&s, move |st| st.service.jwt_vc_issuer(&name)).await?,
+    ))
+}
+
+fn oauth_error(e: crate::service::issuers::OAuthError) -> Response {
+    let status = if e.error == "invalid_token" {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    (
+        status,
+        Json(json!({"error": e.error, "error_description": e.description})),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    grant_type: String,
+    #[serde(rename = "pre-authorized_code")]
+    pre_authorized_code: String,
+}
+
+async fn token<S: Store>(
+    State(s): State<Shared<S>>,
+    Path(name): Path<String>,
+    LimitedBody(body): LimitedBody,
+) -> Response {
+    let form: TokenForm = match serde_urlencoded::from_bytes(&body) {
+        Ok(f) => f,
+        Err(e) => {
+            return oauth_error(crate::service::issuers::OAuthError {
+                error: "invalid_request",
+                description: e.to_string(),
+            })
+        }
+    };
+    let st = s.clone();
+    match tokio::task::spawn_blocking(move || {
+        st.service
+            .token(&name, &form.grant_type, &form.pre_authorized_code, now())
+    })
+    .await
+    {
+        Ok(Ok(v)) => ([(header::CACHE_CONTROL, "no-store")], Json(v)).into_response(),
+        Ok(Err(e)) => oauth_error(e),
+        Err(_) => Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "request failed",
+        )
+        .into_response(),
+    }
+}
+
+async fn nonce<S: Store>(
+    State(s): State<Shared<S>>,
+    Path(name): Path<String>,
+) -> Result<Response, Problem> {
+    let v = blocking(&s, move |st| st.service.c_nonce(&name, now())).await?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(v)).into_response())
+}
+
+async fn credential<S: Store>(
+    State(s): State<Shared<S>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    LimitedBody(body): LimitedBody,
+) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned)
+        .unwrap_or_default();
+    let body: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return oauth_error(crate::service::issuers::OAuthError {
+                error: "invalid_request",
+                description: e.to_string(),
+            })
+        }
+    };
+    let st = s.clone();
+    match tokio::task::spawn_blocking(move || {
+        st.service.issue_credential(&name, &token, &body, now())
+    })
+    .await
+    {
+        Ok(Ok(v)) => Json(v).into_response(),
+        Ok(Err(e)) => oauth_error(e),
+        Err(_) => Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "request failed",
+        )
+        .into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct OfferBody {
+    subject: String,
+}
+
+async fn offer<S: Store>(
+    State(s): State<Shared<S>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    LimitedBody(body): LimitedBody,
+) -> Result<Json<Value>, Problem> {
+    admin(&s, &headers)?;
+    let b: OfferBody = json_body(&body)?;
+    let offer = blocking(&s, move |st| {
+        st.service.credential_offer(&name, &b.subject, now())
+    })
+    .await?;
+    let uri = format!(
+        "openid-credential-offer://?credential_offer={}",
+        pct(&offer.to_string())
+    );
+    Ok(Json(
+        json!({"credential_offer": offer, "credential_offer_uri": uri}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct RevokeBody {
+    idx: usize,
+}
+
+async fn revoke<S: Store>(
+    State(s): State<Shared<S>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    LimitedBody(body): LimitedBody,
+) -> Result<Response, Problem> {
+    admin(&s, &headers)?;
+    let b: RevokeBody = json_body(&body)?;
+    blocking(&s, move |st| st.service.revoke(&name, b.idx, now())).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// The OpenAPI document.
 pub const OPENAPI: &str = include_str!("../openapi.json");
 
@@ -857,5 +1045,19 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/requests/{id}/response"),
     ("get", "/r/{id}"),
     ("post", "/r/{id}/response"),
+    (
+        "get",
+        "/.well-known/openid-credential-issuer/issuers/{name}",
+    ),
+    (
+        "get",
+        "/.well-known/oauth-authorization-server/issuers/{name}",
+    ),
+    ("get", "/.well-known/jwt-vc-issuer/issuers/{name}"),
+    ("post", "/issuers/{name}/token"),
+    ("post", "/issuers/{name}/nonce"),
+    ("post", "/issuers/{name}/credential"),
+    ("post", "/v1/admin/issuers/{name}/offers"),
+    ("post", "/v1/admin/issuers/{name}/revoke"),
     ("get", "/openapi.json"),
 ];

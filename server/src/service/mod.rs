@@ -2,6 +2,7 @@
 //! call in here; the store only stores.
 
 pub mod auth;
+pub mod issuers;
 pub mod merkle;
 pub mod trust;
 

@@ -305,7 +305,12 @@ fn openapi_lists_exactly_the_routes_and_every_route_answers() {
     assert_eq!(served, doc);
     // Every route exists (answers something other than 404 not_found / 405).
     for (m, p) in satchel_server::http::ROUTES {
-        let path = p.replace("{space_id}", "s").replace("{device_id}", "d");
+        let path = p
+            .replace("{space_id}", "s")
+            .replace("{device_id}", "d")
+            .replace("{name}", "public-security")
+            .replace("{id}", "x")
+            .replace("{client_id}", "c");
         let (status, body) = raw(&server, &m.to_uppercase(), &path, None, b"{}");
         assert!(
             status != 405 && body["code"] != "not_found" || body["detail"] != "no such endpoint",

@@ -2,6 +2,7 @@
 
 mod api;
 mod conformance;
+mod issuance;
 mod log;
 mod status;
 mod trust;

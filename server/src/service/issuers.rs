@@ -1,0 +1,514 @@
+//! Demo issuers with the OpenID4VCI 1.0 pre-authorised code flow (§3.5):
+//! credential offer, issuer and authorisation-server metadata, token (§6),
+//! nonce (§7), credential (§8) with a proof JWT (Appendix F.1), issuing
+//! SD-JWT VCs from seeded test records; `/.well-known/jwt-vc-issuer`; and
+//! revocation through each issuer's Token Status List.
+//!
+//! Demo issuer keys are kept in the database: these issuers exist to make
+//! the story runnable, not to issue real credentials.
+
+use satchel_core::{
+    b64, jws,
+    registry::RegisteredIssuer,
+    sd_jwt::{self, ClaimPath, IssueOptions},
+    status_list::{StatusList, StatusReference, INVALID},
+    Jwk, Signer, SoftwareKey,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::{Service, ServiceError};
+use crate::store::{Store, StoreError};
+
+/// Pre-authorised codes and access tokens live this long.
+const CODE_TTL: i64 = 600;
+/// Entries in each issuer's status list.
+const STATUS_ENTRIES: usize = 4096;
+/// The grant type of the pre-authorised code flow.
+pub const PRE_AUTHORIZED_GRANT: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
+
+/// One demo issuer.
+pub struct DemoIssuer {
+    /// Path name, e.g. `public-security`.
+    pub name: &'static str,
+    /// Display name.
+    pub display: &'static str,
+    /// Credential configuration id.
+    pub config_id: &'static str,
+    /// Last path segment of the `vct`.
+    pub vct: &'static str,
+    /// Claims that are selectively disclosable.
+    disclosable: &'static [&'static str],
+    /// Seeded records: (subject, claims JSON).
+    records: fn() -> Vec<(&'static str, Value)>,
+}
+
+fn id_cards() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "citizen-1",
+            json!({"name": "王小明", "id_number": "440106199003071234", "birthdate": "1990-03-07", "age_over_18": true, "nationality": "CN", "address": {"province": "广东省", "city": "广州市", "street": "天河路 1 号"}}),
+        ),
+        (
+            "citizen-2",
+            json!({"name": "李华", "id_number": "440305200801011234", "birthdate": "2008-01-01", "age_over_18": false, "nationality": "CN", "address": {"province": "广东省", "city": "深圳市", "street": "深南大道 2 号"}}),
+        ),
+    ]
+}
+
+fn driving_licences() -> Vec<(&'static str, Value)> {
+    vec![(
+        "citizen-1",
+        json!({"name": "王小明", "licence_number": "440106199003071234", "vehicle_classes": ["C1"], "valid_until": "2032-03-07"}),
+    )]
+}
+
+fn business_licences() -> Vec<(&'static str, Value)> {
+    vec![(
+        "company-1",
+        json!({"company_name": "广州某某科技有限公司", "uscc": "91440101MA5CXXXX0X", "legal_representative": "李四", "registered_capital": "1000000 CNY", "business_scope": "软件开发"}),
+    )]
+}
+
+fn contributions() -> Vec<(&'static str, Value)> {
+    vec![(
+        "citizen-1",
+        json!({"name": "王小明", "id_number": "440106199003071234", "insured_city": "广州市", "months_contributed": 96, "status": "active"}),
+    )]
+}
+
+/// The four demo issuers of the story.
+pub const DEMO_ISSUERS: [DemoIssuer; 4] = [
+    DemoIssuer {
+        name: "public-security",
+        display: "公安局 (public security)",
+        config_id: "resident_id_card",
+        vct: "resident-id-card",
+        disclosable: &[
+            "name",
+            "id_number",
+            "birthdate",
+            "age_over_18",
+            "nationality",
+            "address",
+        ],
+        records: id_cards,
+    },
+    DemoIssuer {
+        name: "transport",
+        display: "交通运输局 (transport)",
+        config_id: "driving_licence",
+        vct: "driving-licence",
+        disclosable: &["name", "licence_number", "vehicle_classes", "valid_until"],
+        records: driving_licences,
+    },
+    DemoIssuer {
+        name: "market-regulation",
+        display: "市场监督管理局 (market regulation)",
+        config_id: "business_licence",
+        vct: "business-licence",
+        disclosable: &[
+            "company_name",
+            "uscc",
+            "legal_representative",
+            "registered_capital",
+            "business_scope",
+        ],
+        records: business_licences,
+    },
+    DemoIssuer {
+        name: "social-insurance",
+        display: "社会保险局 (social insurance)",
+        config_id: "contribution_record",
+        vct: "social-insurance-contribution-record",
+        disclosable: &[
+            "name",
+            "id_number",
+            "insured_city",
+            "months_contributed",
+            "status",
+        ],
+        records: contributions,
+    },
+];
+
+fn demo(name: &str) -> Result<&'static DemoIssuer, ServiceError> {
+    DEMO_ISSUERS
+        .iter()
+        .find(|d| d.name == name)
+        .ok_or_else(|| ServiceError::NotFound("no such issuer".into()))
+}
+
+#[derive(Serialize, Deserialize)]
+struct Grant {
+    issuer: String,
+    subject: String,
+    exp: i64,
+}
+
+fn bad(m: impl std::fmt::Display) -> ServiceError {
+    ServiceError::BadRequest(m.to_string())
+}
+
+/// An OAuth-style error (RFC 6749 §5.2 / OpenID4VCI §8.3.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    /// `error` code, e.g. `invalid_grant`.
+    pub error: &'static str,
+    /// Description.
+    pub description: String,
+}
+
+impl<S: Store> Service<S> {
+    /// The issuer identifier of a demo issuer.
+    pub fn issuer_id(&self, name: &str) -> String {
+        format!("{}/issuers/{name}", self.public_url)
+    }
+
+    fn issuer_key(&self, name: &str) -> Result<SoftwareKey, ServiceError> {
+        let stored = match self.store.object("issuer_key", name)? {
+            Some(k) => k,
+            None => {
+                let k = SoftwareKey::generate_es256()
+                    .map_err(|e| ServiceError::Storage(e.to_string()))?;
+                match self
+                    .store
+                    .put_object("issuer_key", name, &k.to_private_jwk(), false)
+                {
+                    Ok(()) | Err(StoreError::Conflict) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                self.store
+                    .object("issuer_key", name)?
+                    .ok_or_else(|| ServiceError::Storage("issuer key".into()))?
+            }
+        };
+        SoftwareKey::from_private_jwk(&stored).map_err(|e| ServiceError::Storage(e.to_string()))
+    }
+
+    /// Creates the demo issuers' keys, registers them as trusted issuers and
+    /// publishes their (empty) status lists.
+    pub fn seed_demo_issuers(&self, now: i64) -> Result<(), ServiceError> {
+        for d in &DEMO_ISSUERS {
+            let key = self.issuer_key(d.name)?;
+            if self
+                .store
+                .status_list(&format!("issuer-{}", d.name))?
+                .is_none()
+            {
+                let list = StatusList::new(1, STATUS_ENTRIES).map_err(bad)?;
+                let token = list
+                    .to_token(&self.issuer_status_uri(d.name), now, Some(300), &key)
+                    .map_err(bad)?;
+                self.store
+                    .put_status_list(&format!("issuer-{}", d.name), &token)?;
+            }
+            self.put_issuer(&RegisteredIssuer {
+                id: self.issuer_id(d.name),
+                name: d.display.into(),
+                keys: vec![key.public_jwk()],
+                credential_types: vec![self.vct(d)],
+            })?;
+        }
+        Ok(())
+    }
+
+    fn vct(&self, d: &DemoIssuer) -> String {
+        format!("{}/vct/{}", self.public_url, d.vct)
+    }
+
+    /// Credential issuer metadata (OpenID4VCI §12.2).
+    pub fn issuer_metadata(&self, name: &str) -> Result<Value, ServiceError> {
+        let d = demo(name)?;
+        let id = self.issuer_id(name);
+        Ok(json!({
+            "credential_issuer": id,
+            "authorization_servers": [id],
+            "credential_endpoint": format!("{id}/credential"),
+            "nonce_endpoint": format!("{id}/nonce"),
+            "display": [{"name": d.display, "locale": "zh-CN"}],
+            "credential_configurations_supported": {
+                d.config_id: {
+                    "format": "dc+sd-jwt",
+                    "vct": self.vct(d),
+                    "cryptographic_binding_methods_supported": ["jwk"],
+                    "credential_signing_alg_values_supported": ["ES256"],
+                    "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": ["ES256", "EdDSA"]}},
+                }
+            }
+        }))
+    }
+
+    /// OAuth authorisation server metadata (RFC 8414) of a demo issuer.
+    pub fn authorization_server_metadata(&self, name: &str) -> Result<Value, ServiceError> {
+        demo(name)?;
+        let id = self.issuer_id(name);
+        Ok(json!({
+            "issuer": id,
+            "token_endpoint": format!("{id}/token"),
+            "grant_types_supported": [PRE_AUTHORIZED_GRANT],
+            "pre-authorized_grant_anonymous_access_supported": true,
+        }))
+    }
+
+    /// JWT VC issuer metadata (`/.well-known/jwt-vc-issuer`).
+    pub fn jwt_vc_issuer(&self, name: &str) -> Result<Value, ServiceError> {
+        demo(name)?;
+        Ok(
+            json!({"issuer": self.issuer_id(name), "jwks": {"keys": [self.issuer_key(name)?.public_jwk().to_value()]}}),
+        )
+    }
+
+    /// Operator: a credential offer with a pre-authorised code for a seeded subject.
+    pub fn credential_offer(
+        &self,
+        name: &str,
+        subject: &str,
+        now: i64,
+    ) -> Result<Value, ServiceError> {
+        let d = demo(name)?;
+        if !(d.records)().iter().any(|(s, _)| *s == subject) {
+            return Err(ServiceError::NotFound(format!(
+                "no {} record for {subject}",
+                d.config_id
+            )));
+        }
+        let code = b64::encode(b64::random_bytes::<24>());
+        let grant = Grant {
+            issuer: name.into(),
+            subject: subject.into(),
+            exp: now + CODE_TTL,
+        };
+        self.store.put_object(
+            "preauth",
+            &code,
+            &serde_json::to_string(&grant).map_err(bad)?,
+            false,
+        )?;
+        Ok(json!({
+            "credential_issuer": self.issuer_id(name),
+            "credential_configuration_ids": [d.config_id],
+            "grants": {PRE_AUTHORIZED_GRANT: {"pre-authorized_code": code}},
+        }))
+    }
+
+    /// Token endpoint: exchanges a pre-authorised code (single use) for an access token.
+    pub fn token(
+        &self,
+        name: &str,
+        grant_type: &str,
+        code: &str,
+        now: i64,
+    ) -> Result<Value, OAuthError> {
+        let err = |error, d: &str| OAuthError {
+            error,
+            description: d.into(),
+        };
+        if grant_type != PRE_AUTHORIZED_GRANT {
+            return Err(err(
+                "unsupported_grant_type",
+                "only the pre-authorized code grant",
+            ));
+        }
+        let g: Grant = self
+            .store
+            .take_object("preauth", code)
+            .map_err(|_| err("server_error", "storage"))?
+            .and_then(|b| serde_json::from_str(&b).ok())
+            .ok_or_else(|| err("invalid_grant", "unknown or used pre-authorized code"))?;
+        if g.issuer != name || now >= g.exp {
+            return Err(err(
+                "invalid_grant",
+                "pre-authorized code expired or for another issuer",
+            ));
+        }
+        let token = b64::encode(b64::random_bytes::<24>());
+        let access = Grant {
+            exp: now + CODE_TTL,
+            ..g
+        };
+        self.store
+            .put_object(
+                "access",
+                &token,
+                &serde_json::to_string(&access).unwrap_or_default(),
+                false,
+            )
+            .map_err(|_| err("server_error", "storage"))?;
+        Ok(json!({"access_token": token, "token_type": "Bearer", "expires_in": CODE_TTL}))
+    }
+
+    /// Nonce endpoint: a fresh single-use `c_nonce`.
+    pub fn c_nonce(&self, name: &str, now: i64) -> Result<Value, ServiceError> {
+        demo(name)?;
+        let nonce = b64::encode(b64::random_bytes::<18>());
+        self.store.put_object(
+            "c_nonce",
+            &nonce,
+            &json!({"issuer": name, "exp": now + CODE_TTL}).to_string(),
+            false,
+        )?;
+        Ok(json!({"c_nonce": nonce}))
+    }
+
+    /// Credential endpoint: checks the access token and the proof JWT,
+    /// issues the SD-JWT VC bound to the proof's key.
+    pub fn issue_credential(
+        &self,
+        name: &str,
+        access_token: &str,
+        body: &Value,
+        now: i64,
+    ) -> Result<Value, OAuthError> {
+        let err = |error, d: String| OAuthError {
+            error,
+            description: d,
+        };
+        let d = demo(name).map_err(|e| err("invalid_request", e.to_string()))?;
+        let grant: Grant = self
+            .store
+            .object("access", access_token)
+            .map_err(|_| err("server_error", "storage".into()))?
+            .and_then(|b| serde_json::from_str(&b).ok())
+            .filter(|g: &Grant| g.issuer == name && now < g.exp)
+            .ok_or_else(|| err("invalid_token", "unknown or expired access token".into()))?;
+        let config = body
+            .get("credential_configuration_id")
+            .and_then(Value::as_str);
+        if config != Some(d.config_id) {
+            return Err(err(
+                "unknown_credential_configuration",
+                format!("this issuer issues {}", d.config_id),
+            ));
+        }
+        let proof = body
+            .pointer("/proofs/jwt/0")
+            .or_else(|| body.pointer("/proof/jwt"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| err("invalid_proof", "a jwt proof is required".into()))?;
+        let holder = self
+            .check_proof(name, proof, now)
+            .map_err(|m| err("invalid_proof", m))?;
+
+        let (_, record) = (d.records)()
+            .into_iter()
+            .find(|(s, _)| *s == grant.subject)
+            .ok_or_else(|| err("invalid_request", "no record".into()))?;
+        let key = self
+            .issuer_key(name)
+            .map_err(|e| err("server_error", e.to_string()))?;
+        let idx = self
+            .next_status_index(name)
+            .map_err(|e| err("server_error", e.to_string()))?;
+        let mut claims: Map<String, Value> = record.as_object().cloned().unwrap_or_default();
+        claims.insert("iss".into(), Value::from(self.issuer_id(name)));
+        claims.insert("vct".into(), Value::from(self.vct(d)));
+        claims.insert("iat".into(), Value::from(now));
+        claims.insert("exp".into(), Value::from(now + 5 * 365 * 86_400));
+        claims.insert("cnf".into(), json!({"jwk": holder.to_value()}));
+        claims.insert(
+            "status".into(),
+            StatusReference {
+                idx,
+                uri: self.issuer_status_uri(name),
+            }
+            .to_claim(),
+        );
+        let paths: Vec<ClaimPath> = d
+            .disclosable
+            .iter()
+            .map(|c| ClaimPath::keys(&[c]))
+            .collect();
+        let credential = sd_jwt::issue(&claims, &paths, &IssueOptions::default(), &key)
+            .map_err(|e| err("server_error", e.to_string()))?;
+        let _ = self.store.take_object("access", access_token);
+        Ok(json!({"credentials": [{"credential": credential}]}))
+    }
+
+    /// Verifies a proof JWT (OpenID4VCI Appendix F.1); returns the holder key.
+    fn check_proof(&self, name: &str, proof: &str, now: i64) -> Result<Jwk, String> {
+        let jwt = jws::decode(proof).map_err(|e| e.to_string())?;
+        if !jwt.header.typ_is("openid4vci-proof+jwt") {
+            return Err("proof typ must be openid4vci-proof+jwt".into());
+        }
+        let header: Value = serde_json::from_slice(
+            &b64::decode(proof.split('.').next().unwrap_or_default()).unwrap_or_default(),
+        )
+        .unwrap_or_default();
+        let key = Jwk::from_value(header.get("jwk").ok_or("proof without jwk header")?)
+            .map_err(|e| e.to_string())?;
+        jwt.verify(&key.verifying_key().map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+        let p = jwt.payload_object().map_err(|e| e.to_string())?;
+        if p.get("aud").and_then(Value::as_str) != Some(self.issuer_id(name).as_str()) {
+            return Err("proof audience is not this issuer".into());
+        }
+        let iat = p
+            .get("iat")
+            .and_then(Value::as_i64)
+            .ok_or("proof without iat")?;
+        if (now - iat).abs() > 300 {
+            return Err("proof iat too far from now".into());
+        }
+        let nonce = p
+            .get("nonce")
+            .and_then(Value::as_str)
+            .ok_or("proof without nonce")?;
+        let stored = self
+            .store
+            .take_object("c_nonce", nonce)
+            .map_err(|e| e.to_string())?
+            .ok_or("unknown or used c_nonce")?;
+        let stored: Value = serde_json::from_str(&stored).unwrap_or_default();
+        if stored.get("issuer").and_then(Value::as_str) != Some(name)
+            || stored
+                .get("exp")
+                .and_then(Value::as_i64)
+                .is_none_or(|e| now >= e)
+        {
+            return Err("c_nonce expired or for another issuer".into());
+        }
+        Ok(key)
+    }
+
+    fn issuer_status_uri(&self, name: &str) -> String {
+        self.status_uri(&format!("issuer-{name}"))
+    }
+
+    fn next_status_index(&self, name: &str) -> Result<usize, ServiceError> {
+        // A counter per issuer: claim the first free index with a single-use object.
+        for idx in 0..STATUS_ENTRIES {
+            match self
+                .store
+                .put_object(&format!("status_idx_{name}"), &idx.to_string(), "1", false)
+            {
+                Ok(()) => return Ok(idx),
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::Storage("issuer status list is full".into()))
+    }
+
+    /// Operator: revokes the credential at `idx` and republishes the list.
+    pub fn revoke(&self, name: &str, idx: usize, now: i64) -> Result<(), ServiceError> {
+        demo(name)?;
+        let key = self.issuer_key(name)?;
+        let uri = self.issuer_status_uri(name);
+        let mut list = match self.store.status_list(&format!("issuer-{name}"))? {
+            Some(t) => StatusList::from_token(
+                &t,
+                &key.public_jwk().verifying_key().map_err(bad)?,
+                &uri,
+                now,
+            )
+            .map_err(bad)?,
+            None => StatusList::new(1, STATUS_ENTRIES).map_err(bad)?,
+        };
+        list.set(idx, INVALID).map_err(bad)?;
+        let token = list.to_token(&uri, now, Some(300), &key).map_err(bad)?;
+        Ok(self
+            .store
+            .put_status_list(&format!("issuer-{name}"), &token)?)
+    }
+}
