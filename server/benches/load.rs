@@ -8,7 +8,7 @@ use std::{
 };
 
 use satchel_core::{b64, client::ServerClient, tlog::leaf_hash, SoftwareKey};
-use satchel_server::testing::{LoopbackTransport, TestServer};
+use satchel_server::embedded::{LoopbackTransport, EmbeddedServer};
 use serde_json::json;
 
 const CLIENTS: usize = 16;
@@ -22,7 +22,7 @@ fn main() {
     }
     let per_client = if quick { 5 } else { REQUESTS_PER_CLIENT };
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path());
+    let server = EmbeddedServer::start(dir.path()).unwrap();
     let url = server.url.clone();
     let start = Instant::now();
     let threads: Vec<_> = (0..CLIENTS)

@@ -5,7 +5,7 @@
 pub mod http;
 pub mod service;
 pub mod store;
-pub mod testing;
+pub mod embedded;
 
 use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
 

@@ -14,7 +14,7 @@ use satchel_core::{
     registry::Registry,
     KeyStore, KeyStoreSigner, SoftwareKey, SoftwareKeyStore, SpaceKind, Wallet, WalletError,
 };
-use satchel_server::testing::{LoopbackTransport, TestServer};
+use satchel_server::embedded::{LoopbackTransport, EmbeddedServer};
 use serde_json::json;
 
 fn request(bank: &SoftwareKey) -> String {
@@ -61,7 +61,7 @@ fn request(bank: &SoftwareKey) -> String {
 #[test]
 fn consent_log_anchored_verified_and_tampering_detected() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir.path().join("server"));
+    let server = EmbeddedServer::start(&dir.path().join("server")).unwrap();
     let ks: Arc<dyn KeyStore> = Arc::new(SoftwareKeyStore::in_memory());
     let db = dir.path().join("wallet.db");
     let wallet = Wallet::open(&db, ks.clone()).unwrap();
@@ -118,7 +118,7 @@ fn consent_log_anchored_verified_and_tampering_detected() {
         forked_dir.join("log.key"),
     )
     .unwrap();
-    let fork = TestServer::start(&forked_dir);
+    let fork = EmbeddedServer::start(&forked_dir).unwrap();
     let fork_client = ServerClient::new(&fork.url, "phone-a", device, Arc::new(LoopbackTransport));
     let other = Arc::new(SoftwareKey::generate_es256().unwrap());
     let c2 = ServerClient::new(&fork.url, "other-dev", other, Arc::new(LoopbackTransport));

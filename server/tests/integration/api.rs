@@ -1,5 +1,5 @@
 use satchel_core::{b64, client::sign_request, client::ClientError, jws, Signer, SoftwareKey};
-use satchel_server::testing::TestServer;
+use satchel_server::embedded::EmbeddedServer;
 use serde_json::json;
 
 use crate::{assert_problem, device, raw, signed, space};
@@ -11,7 +11,7 @@ fn record(id: &str, text: &str) -> serde_json::Value {
 #[test]
 fn spaces_devices_and_isolation() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path());
+    let server = EmbeddedServer::start(dir.path()).unwrap();
     let (space_key, a) = space(&server, "space-a");
     // The same space id again: conflict.
     let again = device(&server, "other-dev");
@@ -92,7 +92,7 @@ fn spaces_devices_and_isolation() {
 #[test]
 fn signatures_are_required_checked_and_single_use() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path());
+    let server = EmbeddedServer::start(dir.path()).unwrap();
     let (_, a) = space(&server, "s1");
     let path = "/v1/spaces/s1/records";
     assert_problem(
@@ -192,7 +192,7 @@ fn signatures_are_required_checked_and_single_use() {
 #[test]
 fn sync_push_pull_idempotent_conflicts_pagination() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path());
+    let server = EmbeddedServer::start(dir.path()).unwrap();
     let (_, a) = space(&server, "sync");
     let path = "/v1/spaces/sync/records";
     let push = |records: serde_json::Value| {
@@ -285,7 +285,7 @@ fn sync_push_pull_idempotent_conflicts_pagination() {
 #[test]
 fn openapi_lists_exactly_the_routes_and_every_route_answers() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path());
+    let server = EmbeddedServer::start(dir.path()).unwrap();
     let doc: serde_json::Value = serde_json::from_str(satchel_server::http::OPENAPI).unwrap();
     let mut documented: Vec<(String, String)> = Vec::new();
     for (path, ops) in doc["paths"].as_object().unwrap() {

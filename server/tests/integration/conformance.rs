@@ -13,7 +13,7 @@ use satchel_server::{
         postgres::PostgresStore, sqlite::SqliteStore, DeviceRow, PushRecord, PushStatus, SpaceRow,
         Store, StoreError,
     },
-    testing::PgCluster,
+    embedded::PgCluster,
 };
 
 fn space(id: &str) -> (SpaceRow, DeviceRow) {
@@ -270,14 +270,14 @@ fn postgres_backend_conformance_and_two_instances() {
     // Two stateless server instances over one database, driven by the SDK.
     let dir = tempfile::tempdir().unwrap();
     let db = cluster.database("servers").unwrap();
-    let one = satchel_server::testing::TestServer::start_with(
+    let one = satchel_server::embedded::EmbeddedServer::start_with(
         dir.path(),
         satchel_server::Database::Postgres(db.clone()),
-    );
-    let two = satchel_server::testing::TestServer::start_with(
+    ).unwrap();
+    let two = satchel_server::embedded::EmbeddedServer::start_with(
         dir.path(),
         satchel_server::Database::Postgres(db),
-    );
+    ).unwrap();
     let (_, a) = crate::space(&one, "pg-space");
     let on_two = crate::device(&two, "pg-space-dev1");
     let (status, key) = crate::raw(&one, "GET", "/v1/log/key", None, b"");
@@ -290,7 +290,7 @@ fn postgres_backend_conformance_and_two_instances() {
         &two.url,
         "pg-space-dev1",
         a.key.clone(),
-        Arc::new(satchel_server::testing::LoopbackTransport),
+        Arc::new(satchel_server::embedded::LoopbackTransport),
     );
     let c1 = b.checkpoint(&v).unwrap();
     assert_eq!(c1.size, 20);

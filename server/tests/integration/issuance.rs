@@ -7,11 +7,11 @@ use satchel_core::{
     status_list::{StatusList, StatusReference},
     KeyStore, Signer, SoftwareKeyStore, SpaceKind, Wallet, WalletError,
 };
-use satchel_server::testing::{LoopbackTransport, TestServer, ADMIN_TOKEN};
+use satchel_server::embedded::{LoopbackTransport, EmbeddedServer};
 use serde_json::{json, Value};
 
 fn http(
-    server: &TestServer,
+    server: &EmbeddedServer,
     method: &str,
     path: &str,
     headers: Vec<(&str, String)>,
@@ -34,17 +34,17 @@ fn http(
     )
 }
 
-fn offer(server: &TestServer, issuer: &str, subject: &str) -> (u16, Value) {
+fn offer(server: &EmbeddedServer, issuer: &str, subject: &str) -> (u16, Value) {
     http(
         server,
         "POST",
         &format!("/v1/admin/issuers/{issuer}/offers"),
-        vec![("Authorization", format!("Bearer {ADMIN_TOKEN}"))],
+        vec![("Authorization", format!("Bearer {}", server.admin_token))],
         json!({"subject": subject}).to_string().as_bytes(),
     )
 }
 
-fn registry(server: &TestServer) -> Registry {
+fn registry(server: &EmbeddedServer) -> Registry {
     let token = LoopbackTransport
         .send(HttpRequest {
             method: "GET".into(),
@@ -69,7 +69,7 @@ fn registry(server: &TestServer) -> Registry {
 #[test]
 fn openid4vci_pre_authorized_flow_issues_a_bound_credential_and_revokes_it() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path());
+    let server = EmbeddedServer::start(dir.path()).unwrap();
     let reg = registry(&server);
     assert_eq!(reg.issuers.len(), 4, "the four demo issuers are registered");
 
@@ -126,7 +126,7 @@ fn openid4vci_pre_authorized_flow_issues_a_bound_credential_and_revokes_it() {
         &server,
         "POST",
         "/v1/admin/issuers/public-security/revoke",
-        vec![("Authorization", format!("Bearer {ADMIN_TOKEN}"))],
+        vec![("Authorization", format!("Bearer {}", server.admin_token))],
         json!({"idx": status_ref.idx}).to_string().as_bytes(),
     );
     assert_eq!(code, 204);
@@ -159,8 +159,8 @@ fn openid4vci_pre_authorized_flow_issues_a_bound_credential_and_revokes_it() {
 #[test]
 fn issuer_endpoints_refuse_bad_input() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path());
-    let admin = || vec![("Authorization", format!("Bearer {ADMIN_TOKEN}"))];
+    let server = EmbeddedServer::start(dir.path()).unwrap();
+    let admin = || vec![("Authorization", format!("Bearer {}", server.admin_token))];
     assert_eq!(offer(&server, "public-security", "nobody").0, 404);
     assert_eq!(offer(&server, "tax-bureau", "citizen-1").0, 404);
     assert_eq!(

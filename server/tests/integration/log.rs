@@ -3,12 +3,12 @@ use satchel_core::{
     note::NoteVerifier,
     tlog::{leaf_hash, Hash},
 };
-use satchel_server::testing::TestServer;
+use satchel_server::embedded::EmbeddedServer;
 use serde_json::json;
 
 use crate::{assert_problem, raw, signed, space};
 
-fn verifier(server: &TestServer) -> NoteVerifier {
+fn verifier(server: &EmbeddedServer) -> NoteVerifier {
     let (_, key) = raw(server, "GET", "/v1/log/key", None, b"");
     NoteVerifier::parse(key["verifier_key"].as_str().unwrap()).unwrap()
 }
@@ -16,7 +16,7 @@ fn verifier(server: &TestServer) -> NoteVerifier {
 #[test]
 fn append_prove_inclusion_and_consistency_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path());
+    let server = EmbeddedServer::start(dir.path()).unwrap();
     let v = verifier(&server);
     let (_, a) = space(&server, "logspace");
     let empty = a.client.checkpoint(&v).unwrap();
@@ -43,7 +43,7 @@ fn append_prove_inclusion_and_consistency_across_a_restart() {
     // Restart on the same database: the log and data survive; the new
     // checkpoint is consistent with the old one.
     server.stop();
-    let server = TestServer::start(dir.path());
+    let server = EmbeddedServer::start(dir.path()).unwrap();
     assert_eq!(verifier(&server), v, "same log key");
     let (_, b) = space(&server, "logspace2");
     let cp1_again = b.client.checkpoint(&v).unwrap();
@@ -152,7 +152,7 @@ fn append_prove_inclusion_and_consistency_across_a_restart() {
 #[test]
 fn batched_integration_without_waiting() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path());
+    let server = EmbeddedServer::start(dir.path()).unwrap();
     let v = verifier(&server);
     let (_, a) = space(&server, "batch");
     let leaves: Vec<String> = (0..300u32)

@@ -13,7 +13,7 @@ use satchel_core::{
     client::{sign_request, HttpRequest, HttpResponse, ServerClient, Transport},
     Signer, SoftwareKey,
 };
-use satchel_server::testing::{LoopbackTransport, TestServer};
+use satchel_server::embedded::{LoopbackTransport, EmbeddedServer};
 use serde_json::Value;
 
 pub struct Device {
@@ -22,7 +22,7 @@ pub struct Device {
     pub client: ServerClient,
 }
 
-pub fn device(server: &TestServer, id: &str) -> Device {
+pub fn device(server: &EmbeddedServer, id: &str) -> Device {
     let key = Arc::new(SoftwareKey::generate_es256().unwrap());
     let client = ServerClient::new(&server.url, id, key.clone(), Arc::new(LoopbackTransport));
     Device {
@@ -33,7 +33,7 @@ pub fn device(server: &TestServer, id: &str) -> Device {
 }
 
 /// A registered space with one device.
-pub fn space(server: &TestServer, space_id: &str) -> (SoftwareKey, Device) {
+pub fn space(server: &EmbeddedServer, space_id: &str) -> (SoftwareKey, Device) {
     let space_key = SoftwareKey::generate_es256().unwrap();
     let d = device(server, &format!("{space_id}-dev1"));
     d.client.register_space(space_id, &space_key).unwrap();
@@ -42,7 +42,7 @@ pub fn space(server: &TestServer, space_id: &str) -> (SoftwareKey, Device) {
 
 /// A raw request with a chosen Authorization header and body.
 pub fn raw(
-    server: &TestServer,
+    server: &EmbeddedServer,
     method: &str,
     path: &str,
     auth: Option<String>,
@@ -65,7 +65,7 @@ pub fn raw(
 
 /// A correctly signed raw request.
 pub fn signed(
-    server: &TestServer,
+    server: &EmbeddedServer,
     d: &Device,
     method: &str,
     path: &str,

@@ -6,14 +6,14 @@ use satchel_core::{
     status_list::{StatusList, StatusReference, INVALID},
     KeyStore, Signer, SoftwareKey, SoftwareKeyStore, SpaceKind, Wallet,
 };
-use satchel_server::testing::TestServer;
+use satchel_server::embedded::EmbeddedServer;
 
 use crate::{assert_problem, device, raw};
 
 #[test]
 fn holder_publishes_withdrawal_and_verifiers_see_it() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path());
+    let server = EmbeddedServer::start(dir.path()).unwrap();
     // A wallet whose space key is registered with the server.
     let ks: Arc<dyn KeyStore> = Arc::new(SoftwareKeyStore::in_memory());
     let wallet = Wallet::open(&dir.path().join("wallet.db"), ks.clone()).unwrap();
@@ -43,7 +43,7 @@ fn holder_publishes_withdrawal_and_verifiers_see_it() {
     // Anyone fetches it; it is cached with ETag and ttl.
     let (status, _) = raw(&server, "GET", &format!("/status/{}", space.id), None, b"");
     assert_eq!(status, 200);
-    let fetched = satchel_server::testing::LoopbackTransport;
+    let fetched = satchel_server::embedded::LoopbackTransport;
     let resp = satchel_core::client::Transport::send(
         &fetched,
         satchel_core::client::HttpRequest {
@@ -108,7 +108,7 @@ fn holder_publishes_withdrawal_and_verifiers_see_it() {
 #[test]
 fn etag_and_not_modified() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path());
+    let server = EmbeddedServer::start(dir.path()).unwrap();
     let space_key = SoftwareKey::generate_es256().unwrap();
     let dev = device(&server, "d1");
     dev.client.register_space("sp", &space_key).unwrap();
@@ -123,7 +123,7 @@ fn etag_and_not_modified() {
             .map(|e| vec![("If-None-Match".to_owned(), e.to_owned())])
             .unwrap_or_default();
         satchel_core::client::Transport::send(
-            &satchel_server::testing::LoopbackTransport,
+            &satchel_server::embedded::LoopbackTransport,
             satchel_core::client::HttpRequest {
                 method: "GET".into(),
                 url: uri.clone(),

@@ -10,7 +10,7 @@ use satchel_core::{
     sd_jwt::{issue, ClaimPath, IssueOptions},
     KeyStore, KeyStoreSigner, Signer, SoftwareKey, SoftwareKeyStore, SpaceKind, Wallet,
 };
-use satchel_server::testing::{LoopbackTransport, TestServer, ADMIN_TOKEN};
+use satchel_server::embedded::{LoopbackTransport, EmbeddedServer};
 use serde_json::{json, Value};
 
 use crate::{assert_problem, raw};
@@ -18,7 +18,7 @@ use crate::{assert_problem, raw};
 const BANK: &str = "https://bank.example";
 
 fn admin_put_rp(
-    server: &TestServer,
+    server: &EmbeddedServer,
     rp: &RegisteredRelyingParty,
     token: Option<&str>,
 ) -> (u16, Value) {
@@ -44,12 +44,12 @@ fn admin_put_rp(
     )
 }
 
-fn admin_get(server: &TestServer, path: &str) -> Value {
+fn admin_get(server: &EmbeddedServer, path: &str) -> Value {
     let r = LoopbackTransport
         .send(HttpRequest {
             method: "GET".into(),
             url: format!("{}{path}", server.url),
-            headers: vec![("Authorization".into(), format!("Bearer {ADMIN_TOKEN}"))],
+            headers: vec![("Authorization".into(), format!("Bearer {}", server.admin_token))],
             body: vec![],
         })
         .unwrap();
@@ -122,7 +122,7 @@ fn request(client_id: &str, key: &SoftwareKey) -> String {
 #[test]
 fn registry_is_signed_and_only_the_operator_changes_it() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path());
+    let server = EmbeddedServer::start(dir.path()).unwrap();
     let bank = SoftwareKey::generate_es256().unwrap();
     assert_problem(
         &admin_put_rp(&server, &bank_rp(&bank), None),
@@ -139,13 +139,13 @@ fn registry_is_signed_and_only_the_operator_changes_it() {
         "unauthenticated",
     );
     assert_eq!(
-        admin_put_rp(&server, &bank_rp(&bank), Some(ADMIN_TOKEN)).0,
+        admin_put_rp(&server, &bank_rp(&bank), Some(&server.admin_token)).0,
         204
     );
     let mut no_keys = bank_rp(&bank);
     no_keys.keys.clear();
     assert_problem(
-        &admin_put_rp(&server, &no_keys, Some(ADMIN_TOKEN)),
+        &admin_put_rp(&server, &no_keys, Some(&server.admin_token)),
         400,
         "bad_request",
     );
@@ -186,10 +186,10 @@ fn registry_is_signed_and_only_the_operator_changes_it() {
 #[test]
 fn metering_counts_uses_and_refuses_over_use_other_purposes_and_withdrawn() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path());
+    let server = EmbeddedServer::start(dir.path()).unwrap();
     let bank = Arc::new(SoftwareKey::generate_es256().unwrap());
     assert_eq!(
-        admin_put_rp(&server, &bank_rp(&bank), Some(ADMIN_TOKEN)).0,
+        admin_put_rp(&server, &bank_rp(&bank), Some(&server.admin_token)).0,
         204
     );
     let rp = ServerClient::new(&server.url, BANK, bank.clone(), Arc::new(LoopbackTransport));
@@ -281,7 +281,7 @@ fn metering_counts_uses_and_refuses_over_use_other_purposes_and_withdrawn() {
     let thief_key = Arc::new(SoftwareKey::generate_es256().unwrap());
     let mut thief_rp = bank_rp(&thief_key);
     thief_rp.client_id = "https://thief.example".into();
-    assert_eq!(admin_put_rp(&server, &thief_rp, Some(ADMIN_TOKEN)).0, 204);
+    assert_eq!(admin_put_rp(&server, &thief_rp, Some(&server.admin_token)).0, 204);
     let thief = ServerClient::new(
         &server.url,
         "https://thief.example",
@@ -384,10 +384,10 @@ fn metering_counts_uses_and_refuses_over_use_other_purposes_and_withdrawn() {
 #[test]
 fn relay_request_and_direct_post_response() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path());
+    let server = EmbeddedServer::start(dir.path()).unwrap();
     let bank = Arc::new(SoftwareKey::generate_es256().unwrap());
     assert_eq!(
-        admin_put_rp(&server, &bank_rp(&bank), Some(ADMIN_TOKEN)).0,
+        admin_put_rp(&server, &bank_rp(&bank), Some(&server.admin_token)).0,
         204
     );
     let rp = ServerClient::new(&server.url, BANK, bank.clone(), Arc::new(LoopbackTransport));
@@ -463,7 +463,7 @@ fn relay_request_and_direct_post_response() {
     let other_key = Arc::new(SoftwareKey::generate_es256().unwrap());
     let mut other_rp = bank_rp(&other_key);
     other_rp.client_id = "https://other.example".into();
-    assert_eq!(admin_put_rp(&server, &other_rp, Some(ADMIN_TOKEN)).0, 204);
+    assert_eq!(admin_put_rp(&server, &other_rp, Some(&server.admin_token)).0, 204);
     let other = ServerClient::new(
         &server.url,
         "https://other.example",

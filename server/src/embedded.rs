@@ -1,5 +1,7 @@
-//! Helpers for tests that drive a real server on loopback: a plain-HTTP
-//! [`Transport`] (no TLS: loopback only) and a server on port 0.
+//! The server embedded in a process on loopback, for the story demo and
+//! tests: a server on port 0 in its own runtime thread, a plain-HTTP
+//! [`Transport`] (no TLS: loopback only), the operator token it accepts, and
+//! a throwaway PostgreSQL cluster for tests.
 
 use std::{
     io::{Read, Write},
@@ -95,29 +97,28 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The operator token test servers accept.
-pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
-
 /// A server running on port 0 in its own runtime thread.
-pub struct TestServer {
+pub struct EmbeddedServer {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
+    /// The operator token this server accepts (random per start).
+    pub admin_token: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<Result<(), String>>>,
 }
 
-impl TestServer {
+impl EmbeddedServer {
     /// Starts a server on the SQLite file in `dir` (created if missing).
-    pub fn start(dir: &Path) -> TestServer {
+    pub fn start(dir: &Path) -> Result<EmbeddedServer, String> {
         Self::start_with(dir, Database::Sqlite(dir.join("satchel.db")))
     }
 
     /// Starts a server on `db`, with its log key in `dir`.
-    pub fn start_with(dir: &Path, db: Database) -> TestServer {
-        let log_key =
-            load_or_create_log_key(&dir.join("log.key"), "test.satchel/log").expect("log key");
-        let operator_key =
-            crate::load_or_create_operator_key(&dir.join("operator.jwk")).expect("operator key");
+    pub fn start_with(dir: &Path, db: Database) -> Result<EmbeddedServer, String> {
+        let log_key = load_or_create_log_key(&dir.join("log.key"), "satchel.embedded/log")?;
+        let operator_key = crate::load_or_create_operator_key(&dir.join("operator.jwk"))?;
+        let admin_token = satchel_core::b64::encode(satchel_core::b64::random_bytes::<24>());
+        let token = admin_token.clone();
         let (url_tx, url_rx) = std::sync::mpsc::channel();
         let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -139,7 +140,7 @@ impl TestServer {
                     public_url: url.clone(),
                     log_key,
                     operator_key,
-                    admin_token: Some(ADMIN_TOKEN.into()),
+                    admin_token: Some(token),
                     integrate_every: Duration::from_millis(50),
                 };
                 let _ = url_tx.send(url);
@@ -149,13 +150,12 @@ impl TestServer {
                 .await
             })
         });
-        let url = url_rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("server started");
-        TestServer {
-            url,
-            stop: Some(stop),
-            thread: Some(thread),
+        match url_rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(url) => Ok(EmbeddedServer { url, admin_token, stop: Some(stop), thread: Some(thread) }),
+            Err(_) => Err(match thread.join() {
+                Ok(Err(e)) => e,
+                _ => "the embedded server did not start".into(),
+            }),
         }
     }
 
@@ -174,7 +174,7 @@ impl TestServer {
     }
 }
 
-impl Drop for TestServer {
+impl Drop for EmbeddedServer {
     fn drop(&mut self) {
         self.shutdown();
     }
