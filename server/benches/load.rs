@@ -8,7 +8,7 @@ use std::{
 };
 
 use satchel_core::{b64, client::ServerClient, tlog::leaf_hash, SoftwareKey};
-use satchel_server::embedded::{LoopbackTransport, EmbeddedServer};
+use satchel_server::embedded::{EmbeddedServer, LoopbackTransport};
 use serde_json::json;
 
 const CLIENTS: usize = 16;

@@ -151,7 +151,12 @@ impl EmbeddedServer {
             })
         });
         match url_rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(url) => Ok(EmbeddedServer { url, admin_token, stop: Some(stop), thread: Some(thread) }),
+            Ok(url) => Ok(EmbeddedServer {
+                url,
+                admin_token,
+                stop: Some(stop),
+                thread: Some(thread),
+            }),
             Err(_) => Err(match thread.join() {
                 Ok(Err(e)) => e,
                 _ => "the embedded server did not start".into(),

@@ -2,10 +2,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod embedded;
 pub mod http;
 pub mod service;
 pub mod store;
-pub mod embedded;
 
 use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
 

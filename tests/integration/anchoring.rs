@@ -14,7 +14,7 @@ use satchel_core::{
     registry::Registry,
     KeyStore, KeyStoreSigner, SoftwareKey, SoftwareKeyStore, SpaceKind, Wallet, WalletError,
 };
-use satchel_server::embedded::{LoopbackTransport, EmbeddedServer};
+use satchel_server::embedded::{EmbeddedServer, LoopbackTransport};
 use serde_json::json;
 
 fn request(bank: &SoftwareKey) -> String {

@@ -241,8 +241,10 @@ impl<S: Store> Service<S> {
         Ok(json!({"uses": uses, "anomalies": anomalies}))
     }
 
-    /// A registered relying party hands over a signed request; returns its
-    /// relay id and URI (for a link or QR code).
+    /// A registered relying party hands over a signed request whose `state`
+    /// is the relay id and whose `response_uri` is this server's
+    /// `/r/{state}/response`; returns the id and the request URI (for a link
+    /// or QR code).
     pub fn relay_request(
         &self,
         client_id: &str,
@@ -258,7 +260,23 @@ impl<S: Store> Service<S> {
                 "relay only your own requests, for purposes you are registered for".into(),
             ));
         }
-        let id = b64::encode(b64::random_bytes::<16>());
+        // The relay id is the request's `state`, so the relying party can put
+        // the relay's response URI into the request before signing it.
+        let id = parsed.request.state.clone().unwrap_or_default();
+        if !(16..=64).contains(&id.len())
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(bad(
+                "a relayed request needs a state of 16-64 URL-safe characters (the relay id)",
+            ));
+        }
+        if parsed.request.response_uri != format!("{}/r/{id}/response", self.public_url) {
+            return Err(bad(
+                "a relayed request's response_uri must be this server's /r/{state}/response",
+            ));
+        }
         let r = Relayed {
             client_id: client_id.into(),
             request: parsed.jws,

@@ -8,12 +8,12 @@ use satchel_core::{
     tlog::{self, leaf_hash},
 };
 use satchel_server::{
+    embedded::PgCluster,
     service::Service,
     store::{
         postgres::PostgresStore, sqlite::SqliteStore, DeviceRow, PushRecord, PushStatus, SpaceRow,
         Store, StoreError,
     },
-    embedded::PgCluster,
 };
 
 fn space(id: &str) -> (SpaceRow, DeviceRow) {
@@ -273,11 +273,13 @@ fn postgres_backend_conformance_and_two_instances() {
     let one = satchel_server::embedded::EmbeddedServer::start_with(
         dir.path(),
         satchel_server::Database::Postgres(db.clone()),
-    ).unwrap();
+    )
+    .unwrap();
     let two = satchel_server::embedded::EmbeddedServer::start_with(
         dir.path(),
         satchel_server::Database::Postgres(db),
-    ).unwrap();
+    )
+    .unwrap();
     let (_, a) = crate::space(&one, "pg-space");
     let on_two = crate::device(&two, "pg-space-dev1");
     let (status, key) = crate::raw(&one, "GET", "/v1/log/key", None, b"");

@@ -7,7 +7,7 @@ use satchel_core::{
     status_list::{StatusList, StatusReference},
     KeyStore, Signer, SoftwareKeyStore, SpaceKind, Wallet, WalletError,
 };
-use satchel_server::embedded::{LoopbackTransport, EmbeddedServer};
+use satchel_server::embedded::{EmbeddedServer, LoopbackTransport};
 use serde_json::{json, Value};
 
 fn http(

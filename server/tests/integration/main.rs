@@ -13,7 +13,7 @@ use satchel_core::{
     client::{sign_request, HttpRequest, HttpResponse, ServerClient, Transport},
     Signer, SoftwareKey,
 };
-use satchel_server::embedded::{LoopbackTransport, EmbeddedServer};
+use satchel_server::embedded::{EmbeddedServer, LoopbackTransport};
 use serde_json::Value;
 
 pub struct Device {

@@ -10,7 +10,7 @@ use satchel_core::{
     sd_jwt::{issue, ClaimPath, IssueOptions},
     KeyStore, KeyStoreSigner, Signer, SoftwareKey, SoftwareKeyStore, SpaceKind, Wallet,
 };
-use satchel_server::embedded::{LoopbackTransport, EmbeddedServer};
+use satchel_server::embedded::{EmbeddedServer, LoopbackTransport};
 use serde_json::{json, Value};
 
 use crate::{assert_problem, raw};
@@ -49,7 +49,10 @@ fn admin_get(server: &EmbeddedServer, path: &str) -> Value {
         .send(HttpRequest {
             method: "GET".into(),
             url: format!("{}{path}", server.url),
-            headers: vec![("Authorization".into(), format!("Bearer {}", server.admin_token))],
+            headers: vec![(
+                "Authorization".into(),
+                format!("Bearer {}", server.admin_token),
+            )],
             body: vec![],
         })
         .unwrap();
@@ -79,12 +82,16 @@ fn bank_rp(key: &SoftwareKey) -> RegisteredRelyingParty {
 }
 
 fn request(client_id: &str, key: &SoftwareKey) -> String {
+    relayable(client_id, key, "http://unused", "state-not-relayed-000")
+}
+
+fn relayable(client_id: &str, key: &SoftwareKey, server: &str, state: &str) -> String {
     let now = satchel_core::unix_now();
     AuthorizationRequest {
         client_id: client_id.into(),
-        response_uri: format!("{client_id}/r"),
+        response_uri: format!("{server}/r/{state}/response"),
         nonce: "nonce-0123456789".into(),
-        state: None,
+        state: Some(state.into()),
         iat: now,
         exp: now + 600,
         dcql_query: DcqlQuery {
@@ -281,7 +288,10 @@ fn metering_counts_uses_and_refuses_over_use_other_purposes_and_withdrawn() {
     let thief_key = Arc::new(SoftwareKey::generate_es256().unwrap());
     let mut thief_rp = bank_rp(&thief_key);
     thief_rp.client_id = "https://thief.example".into();
-    assert_eq!(admin_put_rp(&server, &thief_rp, Some(&server.admin_token)).0, 204);
+    assert_eq!(
+        admin_put_rp(&server, &thief_rp, Some(&server.admin_token)).0,
+        204
+    );
     let thief = ServerClient::new(
         &server.url,
         "https://thief.example",
@@ -391,10 +401,23 @@ fn relay_request_and_direct_post_response() {
         204
     );
     let rp = ServerClient::new(&server.url, BANK, bank.clone(), Arc::new(LoopbackTransport));
-    let req = request(BANK, &bank);
+    // Not relayable: no matching state / a response_uri elsewhere.
+    assert!(matches!(
+        rp.call(
+            "POST",
+            "/v1/requests",
+            Some(&json!({"request": request(BANK, &bank)}))
+        ),
+        Err(ClientError::Server { status: 400, .. })
+    ));
+    let req = relayable(BANK, &bank, &server.url, "relay-id-0123456789abcdef");
     let relayed = rp
         .call("POST", "/v1/requests", Some(&json!({"request": req})))
         .unwrap();
+    assert!(matches!(
+        rp.call("POST", "/v1/requests", Some(&json!({"request": req}))),
+        Err(ClientError::Server { status: 409, .. })
+    ));
     let id = relayed["id"].as_str().unwrap().to_owned();
     let uri = relayed["request_uri"].as_str().unwrap().to_owned();
     assert!(relayed["qr"]
@@ -463,7 +486,10 @@ fn relay_request_and_direct_post_response() {
     let other_key = Arc::new(SoftwareKey::generate_es256().unwrap());
     let mut other_rp = bank_rp(&other_key);
     other_rp.client_id = "https://other.example".into();
-    assert_eq!(admin_put_rp(&server, &other_rp, Some(&server.admin_token)).0, 204);
+    assert_eq!(
+        admin_put_rp(&server, &other_rp, Some(&server.admin_token)).0,
+        204
+    );
     let other = ServerClient::new(
         &server.url,
         "https://other.example",
