@@ -54,3 +54,20 @@ pub fn rejected(dir: &Path, args: &[&str]) -> String {
 pub fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
+
+/// The README's main job: the story on the embedded server.
+#[test]
+fn demo_runs_the_story_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = satchel(dir.path(), &["demo"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    for step in [
+        "[1]", "[2]", "[3]", "[4]", "[5]", "[6]", "[7]", "[8]", "[10]", "[12]",
+    ] {
+        assert!(out.stdout.contains(step), "{step} missing:\n{}", out.stdout);
+    }
+    assert!(out.stdout.contains("no claim in plaintext"));
+    assert!(out
+        .stdout
+        .contains("issue → import → present → authorize → use → use"));
+}
