@@ -91,6 +91,18 @@ fn benches(c: &mut Criterion) {
         )
         .unwrap();
     let ct = b64::encode(vec![7u8; 1024]);
+    // 2,000 records to pull from, whatever the push benchmark adds.
+    let seed: Vec<PushRecord> = (0..2000)
+        .map(|i| PushRecord {
+            id: format!("seed{i}"),
+            content_hash: format!("s{i}"),
+            ciphertext: ct.clone(),
+            base_cursor: None,
+        })
+        .collect();
+    for chunk in seed.chunks(500) {
+        store.push("s", chunk).unwrap();
+    }
     let mut n = 0u64;
     let mut g = c.benchmark_group("sync");
     g.throughput(Throughput::Elements(100));
