@@ -15,11 +15,11 @@ const CLIENTS: usize = 16;
 const REQUESTS_PER_CLIENT: usize = 250;
 
 fn main() {
-    // `cargo test --benches` runs benches with --test-ish flags; keep it quick then.
-    let quick = std::env::args().any(|a| a == "--test" || a == "--list");
+    // `cargo bench` passes --bench; under `cargo test` run a short smoke version.
     if std::env::args().any(|a| a == "--list") {
         return;
     }
+    let quick = !std::env::args().any(|a| a == "--bench");
     let per_client = if quick { 5 } else { REQUESTS_PER_CLIENT };
     let dir = tempfile::tempdir().unwrap();
     let server = EmbeddedServer::start(dir.path()).unwrap();
