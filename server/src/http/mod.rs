@@ -1061,3 +1061,39 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/admin/issuers/{name}/revoke"),
     ("get", "/openapi.json"),
 ];
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+
+    #[test]
+    fn rate_limit_allows_a_burst_then_refuses_per_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("r.db")).unwrap();
+        let signer = satchel_core::note::NoteSigner::generate("rl/log").unwrap();
+        let service = Service::new(
+            Arc::new(store),
+            signer,
+            "http://x",
+            satchel_core::SoftwareKey::generate_ed25519().unwrap(),
+        )
+        .unwrap();
+        let state = AppState::new(service, None);
+        let allowed = (0..BURST as usize + 50)
+            .filter(|_| state.allow("device-a"))
+            .count();
+        assert!(
+            allowed >= BURST as usize && allowed < BURST as usize + 50,
+            "{allowed}"
+        );
+        assert!(!state.allow("device-a"));
+        assert!(state.allow("device-b"), "limits are per key");
+        assert!(
+            !state.is_admin(&HeaderMap::new()),
+            "no admin token configured: operator endpoints are off"
+        );
+    }
+}

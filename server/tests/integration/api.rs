@@ -328,3 +328,94 @@ fn openapi_lists_exactly_the_routes_and_every_route_answers() {
         "method_not_allowed",
     );
 }
+
+#[test]
+fn malformed_and_wrongly_typed_bodies_on_every_signed_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = EmbeddedServer::start(dir.path()).unwrap();
+    let (_, a) = space(&server, "bodies");
+    let endpoints = [
+        ("POST", "/v1/spaces/bodies/devices"),
+        ("POST", "/v1/spaces/bodies/records"),
+        ("PUT", "/v1/spaces/bodies/status"),
+        ("POST", "/v1/log/leaves"),
+    ];
+    for (m, p) in endpoints {
+        assert_problem(
+            &signed(&server, &a, m, p, b"{\"truncated"),
+            400,
+            "malformed_json",
+        );
+        assert_problem(
+            &signed(&server, &a, m, p, b"[1, 2, 3]"),
+            400,
+            "malformed_json",
+        );
+        assert_problem(
+            &signed(
+                &server,
+                &a,
+                m,
+                p,
+                br#"{"records": 1, "leaves": "x", "token": 5, "device_id": 7}"#,
+            ),
+            400,
+            "malformed_json",
+        );
+        assert_problem(&raw(&server, m, p, None, b"{}"), 401, "unauthenticated");
+    }
+    // Unknown spaces and devices.
+    assert_problem(
+        &signed(&server, &a, "GET", "/v1/spaces/unknown/records", b""),
+        403,
+        "forbidden",
+    );
+    assert_problem(
+        &signed(
+            &server,
+            &a,
+            "PUT",
+            "/v1/spaces/unknown/status",
+            br#"{"token": "x.y.z"}"#,
+        ),
+        403,
+        "forbidden",
+    );
+    assert_problem(
+        &signed(
+            &server,
+            &a,
+            "PUT",
+            "/v1/spaces/bodies/status",
+            br#"{"token": "x.y.z"}"#,
+        ),
+        400,
+        "bad_request",
+    );
+    assert_problem(
+        &signed(
+            &server,
+            &a,
+            "POST",
+            "/v1/spaces/bodies/devices",
+            br#"{"device_id": "bad id!", "device_jwk": {}, "wrapped_key": "w"}"#,
+        ),
+        400,
+        "bad_request",
+    );
+    assert_problem(
+        &raw(&server, "POST", "/v1/spaces", None, b"{\"space_id\": 1}"),
+        400,
+        "malformed_json",
+    );
+    // Nothing was stored by any of it.
+    assert_eq!(
+        a.client
+            .call("GET", "/v1/spaces/bodies/records", None)
+            .unwrap()["records"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
