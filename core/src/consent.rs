@@ -132,6 +132,42 @@ pub enum ConsentLogError {
 }
 
 impl ConsentRecord {
+    /// A record of `event` at `now` by `principal` towards `controller`
+    /// (also the recipient), legal basis consent, jurisdiction CN, with the
+    /// withdrawal method set and everything else empty: fill in the rest
+    /// with struct update syntax.
+    pub fn new(
+        principal: String,
+        controller: ControllerRef,
+        event: ConsentEvent,
+        now: i64,
+    ) -> Self {
+        ConsentRecord {
+            record_id: b64::new_id(),
+            seq: 0,
+            prev: None,
+            principal,
+            recipients: vec![controller.id.clone()],
+            controller,
+            purposes: Vec::new(),
+            data_categories: Vec::new(),
+            legal_basis: "Consent".into(),
+            jurisdiction: "CN".into(),
+            event_time: now,
+            not_before: None,
+            not_after: None,
+            withdrawal_method: WITHDRAWAL_METHOD.into(),
+            event_type: event,
+            state: event.dpv_state().into(),
+            authorization_id: None,
+            request_hash: None,
+            pipl: PiplFlags::default(),
+            onward_transfer: false,
+            retention_days: None,
+            max_uses: None,
+        }
+    }
+
     /// Signs this record as entry `seq` after `prev_jws` (the previous signed record).
     pub fn sign(
         mut self,

@@ -17,7 +17,7 @@ use crate::{
         QueryMatch, RpTrust, Withdrawal, USE_TYP,
     },
     b64,
-    consent::{ConsentEvent, ConsentRecord, ControllerRef, WITHDRAWAL_METHOD},
+    consent::{ConsentEvent, ConsentRecord, ControllerRef},
     delegation, jws,
     provenance::{Activity, AgentRole, ProvAgent, ProvenanceEvent},
     sd_jwt::{self, ClaimPath, KeyBinding},
@@ -57,33 +57,24 @@ fn consent_draft(
     now: i64,
 ) -> ConsentRecord {
     let t = &parsed.request.satchel;
+    let controller = ControllerRef {
+        id: parsed.request.client_id.clone(),
+        name: t.controller.name.clone(),
+        contact: t.controller.contact.clone(),
+    };
     ConsentRecord {
-        record_id: b64::new_id(),
-        seq: 0,
-        prev: None,
-        principal: history::holder_id(space),
-        controller: ControllerRef {
-            id: parsed.request.client_id.clone(),
-            name: t.controller.name.clone(),
-            contact: t.controller.contact.clone(),
-        },
         purposes: vec![t.purpose.clone()],
         data_categories: categories,
-        recipients: vec![parsed.request.client_id.clone()],
         legal_basis: t.legal_basis.clone(),
         jurisdiction: t.jurisdiction.clone(),
-        event_time: now,
         not_before: Some(t.not_before),
         not_after: Some(t.not_after),
-        withdrawal_method: WITHDRAWAL_METHOD.into(),
-        event_type: event,
-        state: String::new(),
-        authorization_id: None,
         request_hash: Some(parsed.hash.clone()),
         pipl: t.pipl,
         onward_transfer: t.onward_transfer,
         retention_days: Some(t.retention_days),
         max_uses: Some(t.max_uses),
+        ..ConsentRecord::new(history::holder_id(space), controller, event, now)
     }
 }
 
@@ -450,16 +441,12 @@ impl Wallet {
         activity: Activity,
         now: i64,
     ) -> Result<(), WalletError> {
+        let controller = ControllerRef {
+            id: a.client_id.clone(),
+            name: a.rp_name.clone().unwrap_or_default(),
+            contact: String::new(),
+        };
         let record = ConsentRecord {
-            record_id: b64::new_id(),
-            seq: 0,
-            prev: None,
-            principal: history::holder_id(space),
-            controller: ControllerRef {
-                id: a.client_id.clone(),
-                name: a.rp_name.clone().unwrap_or_default(),
-                contact: String::new(),
-            },
             purposes: vec![a.purpose.clone()],
             data_categories: a
                 .grants
@@ -472,21 +459,11 @@ impl Wallet {
                         .collect::<Vec<_>>()
                 })
                 .collect(),
-            recipients: vec![a.client_id.clone()],
-            legal_basis: "Consent".into(),
-            jurisdiction: "CN".into(),
-            event_time: now,
             not_before: Some(a.not_before),
             not_after: Some(a.not_after),
-            withdrawal_method: WITHDRAWAL_METHOD.into(),
-            event_type: event,
-            state: String::new(),
             authorization_id: Some(a.id.clone()),
-            request_hash: None,
-            pipl: Default::default(),
-            onward_transfer: false,
-            retention_days: None,
             max_uses: Some(a.max_uses),
+            ..ConsentRecord::new(history::holder_id(space), controller, event, now)
         };
         self.append_consent(tx, space, signer, record)?;
         self.add_event(

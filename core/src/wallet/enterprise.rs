@@ -10,7 +10,7 @@ use super::{
 use crate::{
     authz::AuthzError,
     b64,
-    consent::{ConsentEvent, ConsentRecord, ControllerRef, WITHDRAWAL_METHOD},
+    consent::{ConsentEvent, ConsentRecord, ControllerRef},
     delegation::{issue_delegation, DelegationScope},
     provenance::{Activity, AgentRole, ProvAgent, ProvenanceEvent},
     sd_jwt::{self, VerifyOptions},
@@ -143,33 +143,25 @@ impl Wallet {
                 Some(&status),
                 now,
             )?;
+            let controller = ControllerRef {
+                id: format!("urn:jwk:{}", member.key.thumbprint()),
+                name: member.name.clone(),
+                contact: String::new(),
+            };
             let record = ConsentRecord {
-                record_id: b64::new_id(),
-                seq: 0,
-                prev: None,
-                principal: history::holder_id(&space),
-                controller: ControllerRef {
-                    id: format!("urn:jwk:{}", member.key.thumbprint()),
-                    name: member.name.clone(),
-                    contact: String::new(),
-                },
                 purposes: scope.purposes.clone(),
                 data_categories: scope.credential_types.clone(),
                 recipients: scope.audiences.clone(),
                 legal_basis: "Contract".into(),
-                jurisdiction: "CN".into(),
-                event_time: now,
                 not_before: Some(scope.not_before),
                 not_after: Some(scope.not_after),
-                withdrawal_method: WITHDRAWAL_METHOD.into(),
-                event_type: ConsentEvent::Delegated,
-                state: String::new(),
                 authorization_id: Some(id.clone()),
-                request_hash: None,
-                pipl: Default::default(),
-                onward_transfer: false,
-                retention_days: None,
-                max_uses: None,
+                ..ConsentRecord::new(
+                    history::holder_id(&space),
+                    controller,
+                    ConsentEvent::Delegated,
+                    now,
+                )
             };
             self.append_consent(tx, &space, &signer, record)?;
             self.add_event(

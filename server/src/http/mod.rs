@@ -170,7 +170,58 @@ async fn blocking<S: Store, T: Send + 'static>(
         .map_err(Problem::from)
 }
 
-/// Authenticates a device request (signature, replay, rate limit).
+/// Who signed a request: a device or a relying party.
+enum Signer {
+    Device,
+    RelyingParty,
+}
+
+/// Checks a signed request (signature, replay, rate limit per key) off the
+/// async threads; returns the device or the relying party's `client_id`.
+async fn signed_by<S: Store>(
+    state: &Shared<S>,
+    who: Signer,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(String, Option<DeviceRow>), Problem> {
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let path = uri
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    let (method, body) = (method.to_string(), body.clone());
+    blocking(state, move |s| {
+        let parts = RequestParts {
+            method: &method,
+            path_and_query: &path,
+            body: &body,
+        };
+        let (id, device) = match who {
+            Signer::Device => {
+                let d = s
+                    .service
+                    .authenticate(auth.as_deref(), parts, now(), None)?;
+                (d.id.clone(), Some(d))
+            }
+            Signer::RelyingParty => (
+                s.service.authenticate_rp(auth.as_deref(), parts, now())?,
+                None,
+            ),
+        };
+        if !s.allow(&id) {
+            return Err(ServiceError::RateLimited);
+        }
+        Ok((id, device))
+    })
+    .await
+}
+
+/// Authenticates a device request.
 async fn authed<S: Store>(
     state: &Shared<S>,
     method: &Method,
@@ -178,34 +229,14 @@ async fn authed<S: Store>(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<DeviceRow, Problem> {
-    let auth = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let (method, path, body) = (
-        method.to_string(),
-        uri.path_and_query()
-            .map(|p| p.to_string())
-            .unwrap_or_default(),
-        body.clone(),
-    );
-    blocking(state, move |s| {
-        let d = s.service.authenticate(
-            auth.as_deref(),
-            RequestParts {
-                method: &method,
-                path_and_query: &path,
-                body: &body,
-            },
-            now(),
-            None,
-        )?;
-        if !s.allow(&d.id) {
-            return Err(ServiceError::RateLimited);
-        }
-        Ok(d)
+    let (_, device) = signed_by(state, Signer::Device, method, uri, headers, body).await?;
+    device.ok_or_else(|| {
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "unknown device",
+        )
     })
-    .await
 }
 
 /// Authenticates a relying party's request (signature by its registered key).
@@ -216,33 +247,11 @@ async fn rp_authed<S: Store>(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<String, Problem> {
-    let auth = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let (method, path, body) = (
-        method.to_string(),
-        uri.path_and_query()
-            .map(|p| p.to_string())
-            .unwrap_or_default(),
-        body.clone(),
-    );
-    blocking(state, move |s| {
-        let id = s.service.authenticate_rp(
-            auth.as_deref(),
-            RequestParts {
-                method: &method,
-                path_and_query: &path,
-                body: &body,
-            },
-            now(),
-        )?;
-        if !s.allow(&id) {
-            return Err(ServiceError::RateLimited);
-        }
-        Ok(id)
-    })
-    .await
+    Ok(
+        signed_by(state, Signer::RelyingParty, method, uri, headers, body)
+            .await?
+            .0,
+    )
 }
 
 fn admin<S: Store>(state: &Shared<S>, headers: &HeaderMap) -> Result<(), Problem> {
