@@ -419,3 +419,73 @@ fn malformed_and_wrongly_typed_bodies_on_every_signed_endpoint() {
         0
     );
 }
+
+#[test]
+fn health_and_metrics_on_their_own_listener_and_graceful_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_key =
+        satchel_server::load_or_create_log_key(&dir.path().join("log.key"), "metrics/log").unwrap();
+    let operator_key =
+        satchel_server::load_or_create_operator_key(&dir.path().join("operator.jwk")).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (api, metrics) = rt.block_on(async {
+        (
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        )
+    });
+    let (api_url, metrics_url) = (
+        format!("http://{}", api.local_addr().unwrap()),
+        format!("http://{}", metrics.local_addr().unwrap()),
+    );
+    let config = satchel_server::Config {
+        database: satchel_server::Database::Sqlite(dir.path().join("m.db")),
+        public_url: api_url.clone(),
+        log_key,
+        operator_key,
+        admin_token: None,
+        integrate_every: std::time::Duration::from_millis(50),
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let handle = rt.spawn(satchel_server::launch_with_listener(
+        config,
+        api,
+        Some(metrics),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let get = |url: String| {
+        let r = satchel_core::client::Transport::send(
+            &satchel_server::embedded::LoopbackTransport,
+            satchel_core::client::HttpRequest {
+                method: "GET".into(),
+                url,
+                headers: vec![],
+                body: vec![],
+            },
+        )
+        .unwrap();
+        (r.status, String::from_utf8(r.body).unwrap())
+    };
+    assert_eq!(get(format!("{api_url}/v1/log/checkpoint")).0, 200);
+    assert_eq!(
+        get(format!("{metrics_url}/healthz")),
+        (200, "ok".to_owned())
+    );
+    let (status, text) = get(format!("{metrics_url}/metrics"));
+    assert_eq!(status, 200);
+    assert!(text.contains("satchel_requests_total 1"), "{text}");
+    assert!(text.contains("# TYPE satchel_log_size gauge"));
+    // Metrics are not on the public listener, the API is not on the metrics one.
+    assert_eq!(get(format!("{api_url}/metrics")).0, 404);
+    assert_eq!(get(format!("{metrics_url}/v1/log/checkpoint")).0, 404);
+    // Operator endpoints are off without an admin token.
+    assert_eq!(get(format!("{api_url}/v1/admin/audit")).0, 401);
+    stop.send(()).unwrap();
+    assert_eq!(rt.block_on(handle).unwrap(), Ok(()));
+}
