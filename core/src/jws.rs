@@ -106,10 +106,13 @@ impl Header {
     /// (case-insensitive, with or without the `application/` prefix).
     pub fn typ_is(&self, expected: &str) -> bool {
         self.typ.as_deref().is_some_and(|t| {
-            let t = if t.len() > 12 && t[..12].eq_ignore_ascii_case("application/") {
-                &t[12..]
-            } else {
-                t
+            // `get` rather than slicing: a hostile typ may put a multi-byte
+            // character across byte 12.
+            let t = match t.get(..12) {
+                Some(prefix) if t.len() > 12 && prefix.eq_ignore_ascii_case("application/") => {
+                    &t[12..]
+                }
+                _ => t,
             };
             t.eq_ignore_ascii_case(expected)
         })
@@ -333,5 +336,20 @@ mod tests {
         };
         assert!(h.typ_is("dc+sd-jwt"));
         assert!(!h.typ_is("kb+jwt"));
+        // A multi-byte character across the prefix boundary is no panic.
+        let h = Header {
+            alg: "ES256".into(),
+            typ: Some("applicationXé-more".into()),
+            kid: None,
+            crit: None,
+        };
+        assert!(!h.typ_is("dc+sd-jwt"));
+        let h = Header {
+            alg: "ES256".into(),
+            typ: Some("aaaaaaaaaaaé".into()),
+            kid: None,
+            crit: None,
+        };
+        assert!(!h.typ_is("x"));
     }
 }

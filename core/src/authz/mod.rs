@@ -21,6 +21,7 @@ pub(crate) use grant::sign_withdrawal;
 pub use grant::{Approval, Authorization, AuthorizationResponse, Grant, Selection, Withdrawal};
 pub use meter::{UsageLedger, UseReceipt};
 pub use request::{parse_request, AuthorizationRequest, ParsedRequest, RpTrust};
+pub(crate) use verify::disclosed_within_grants;
 pub use verify::{verify_response, StatusCache, StatusSource, VerifiedAuthorization};
 
 use serde::{Deserialize, Serialize};
@@ -175,6 +176,9 @@ pub enum AuthzError {
     /// The authorisation has been withdrawn.
     #[error("authorisation withdrawn")]
     Withdrawn,
+    /// The issuer has revoked (or suspended) the presented credential.
+    #[error("the credential has been revoked by its issuer")]
+    CredentialRevoked,
     /// Every authorised use has been made.
     #[error("all {0} authorised uses have been made")]
     UsesExhausted(u32),

@@ -245,21 +245,45 @@ pub fn verify_response(
             key_binding: Some(KeyBindingCheck::new(&request.client_id, &request.nonce)),
         };
         let delegation = response.satchel_delegations.get(&grant.query_id);
-        let verified = verify_with_issuer_keys(&issuer.keys, |vk| match delegation {
-            None => sd_jwt::verify(presentation, vk, &options),
-            Some(_) => sd_jwt::verify(
-                presentation,
-                vk,
-                &VerifyOptions {
-                    key_binding: None,
-                    ..options.clone()
-                },
-            ),
-        })?;
+        let (verified, issuer_key) =
+            verify_with_issuer_keys(&issuer.keys, |vk| match delegation {
+                None => sd_jwt::verify(presentation, vk, &options),
+                Some(_) => sd_jwt::verify(
+                    presentation,
+                    vk,
+                    &VerifyOptions {
+                        key_binding: None,
+                        ..options.clone()
+                    },
+                ),
+            })?;
         if verified.vct() != Some(grant.vct.as_str()) {
             return Err(AuthzError::Mismatch(
                 "credential type differs from the grant",
             ));
+        }
+        if !issuer.credential_types.is_empty()
+            && !issuer
+                .credential_types
+                .iter()
+                .any(|t| Some(t.as_str()) == verified.vct())
+        {
+            return Err(AuthzError::Mismatch(
+                "the issuer is not registered for this credential type",
+            ));
+        }
+        // The issuer's revocation of the credential itself.
+        if let Some(r) = verified
+            .claims
+            .get("status")
+            .and_then(StatusReference::from_claim)
+        {
+            if status
+                .status(&r, &issuer_key, now)?
+                .is_some_and(|s| s != VALID)
+            {
+                return Err(AuthzError::CredentialRevoked);
+            }
         }
         match delegation {
             None => {
@@ -287,11 +311,7 @@ pub fn verify_response(
                 delegated_by.insert(grant.query_id.clone(), enterprise);
             }
         }
-        for d in &verified.disclosed {
-            if !granted.iter().any(|g| g.related_to(&d.0)) {
-                return Err(AuthzError::NotGranted(d.to_string()));
-            }
-        }
+        disclosed_within_grants(&verified.disclosed, &granted, &verified.claims)?;
         claims.insert(grant.query_id.clone(), verified.claims);
     }
     Ok(VerifiedAuthorization {
@@ -312,15 +332,65 @@ pub fn verify_response(
 fn verify_with_issuer_keys(
     keys: &[Jwk],
     f: impl Fn(&crate::VerifyingKey) -> Result<VerifiedSdJwt, sd_jwt::SdJwtError>,
-) -> Result<VerifiedSdJwt, AuthzError> {
+) -> Result<(VerifiedSdJwt, Jwk), AuthzError> {
     let mut last = AuthzError::Mismatch("issuer has no usable key");
     for k in keys {
         match f(&k.verifying_key()?) {
-            Ok(v) => return Ok(v),
+            Ok(v) => return Ok((v, k.clone())),
             Err(e) => last = e.into(),
         }
     }
     Err(last)
+}
+
+/// Whether every claim a presentation disclosed lies within what was
+/// granted. A disclosure at or under a granted path is fine. A disclosure
+/// above one (a parent object a nested grant needs) is fine only if the
+/// object it reveals shows nothing beyond the way to the granted claims.
+pub(crate) fn disclosed_within_grants(
+    disclosed: &[ClaimPath],
+    granted: &[ClaimPath],
+    claims: &Map<String, Value>,
+) -> Result<(), AuthzError> {
+    use crate::sd_jwt::PathElement;
+    for d in disclosed {
+        if granted
+            .iter()
+            .any(|g| g.0.len() <= d.0.len() && g.related_to(&d.0))
+        {
+            continue;
+        }
+        let below: Vec<&ClaimPath> = granted
+            .iter()
+            .filter(|g| g.0.len() > d.0.len() && g.related_to(&d.0))
+            .collect();
+        if below.is_empty() {
+            return Err(AuthzError::NotGranted(d.to_string()));
+        }
+        // The value the parent disclosure reveals, as the verifier sees it.
+        let mut value = Value::Object(claims.clone());
+        for e in &d.0 {
+            value = match (e, value) {
+                (PathElement::Key(k), Value::Object(mut m)) => m.remove(k).unwrap_or(Value::Null),
+                (PathElement::Index(i), Value::Array(mut a)) if *i < a.len() => a.swap_remove(*i),
+                _ => Value::Null,
+            };
+        }
+        let next_step_ok = |key: &PathElement| {
+            below
+                .iter()
+                .any(|g| &g.0[d.0.len()] == key || g.0[d.0.len()] == PathElement::AllElements)
+        };
+        let ok = match &value {
+            Value::Object(m) => m.keys().all(|k| next_step_ok(&PathElement::Key(k.clone()))),
+            Value::Array(a) => (0..a.len()).all(|i| next_step_ok(&PathElement::Index(i))),
+            _ => false,
+        };
+        if !ok {
+            return Err(AuthzError::NotGranted(d.to_string()));
+        }
+    }
+    Ok(())
 }
 
 /// Checks the chain licence → delegation → agent, returning the enterprise key.

@@ -200,10 +200,18 @@ impl Wallet {
                 issued_at: now,
                 signer: &signer,
             };
-            vp_token.insert(
-                sel.query_id.clone(),
-                vec![sd_jwt::present(&c.token, &sel.claims, Some(kb()))?],
-            );
+            let presentation = sd_jwt::present(&c.token, &sel.claims, Some(kb()))?;
+            // Never send more than the user approved: if the issuer made a
+            // whole object disclosable, a nested claim cannot go alone.
+            let vk = c.issuer_key.verifying_key().map_err(AuthzError::from)?;
+            let own = sd_jwt::verify(&presentation, &vk, &sd_jwt::VerifyOptions::vc(now))?;
+            crate::authz::disclosed_within_grants(&own.disclosed, &sel.claims, &own.claims).map_err(|_| {
+                WalletError::InvalidInput(format!(
+                    "credential {} cannot disclose the chosen claims without revealing others: choose the whole object",
+                    c.id
+                ))
+            })?;
+            vp_token.insert(sel.query_id.clone(), vec![presentation]);
             if let Some(d) = &c.delegation {
                 delegations.insert(sel.query_id.clone(), sd_jwt::present(d, &[], Some(kb()))?);
             }

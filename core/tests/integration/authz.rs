@@ -590,3 +590,139 @@ fn tampered_receipts_and_status_lists_are_refused() {
         Err(AuthzError::StatusList(_))
     ));
 }
+
+/// A credential with a status reference and a nested address, for the
+/// issuer-side checks below.
+fn special_card(w: &World, status_uri: &str) -> satchel_core::Credential {
+    use satchel_core::sd_jwt::{issue, ClaimPath, IssueOptions};
+    let mut claims = id_card_claims(&w.citizen.holder_key);
+    claims.insert(
+        "status".into(),
+        satchel_core::status_list::StatusReference {
+            idx: 3,
+            uri: status_uri.into(),
+        }
+        .to_claim(),
+    );
+    claims.insert(
+        "address".into(),
+        serde_json::json!({"street": "1 Road", "city": "Guangzhou"}),
+    );
+    let paths = [ClaimPath::keys(&["name"]), ClaimPath::keys(&["address"])];
+    let token = issue(&claims, &paths, &IssueOptions::default(), &w.issuer).unwrap();
+    w.wallet
+        .import_credential(&w.citizen.id, &token, Some(&w.issuer.public_jwk()), NOW)
+        .unwrap()
+}
+
+#[test]
+fn issuer_revocation_and_registered_types_are_enforced() {
+    let mut w = World::new();
+    let uri = "https://gdga.example/status/1";
+    let card = special_card(&w, uri);
+    let (jws, parsed) = w.parse(&w.request());
+    let approval = Approval {
+        selections: vec![Selection {
+            query_id: "id_card".into(),
+            credential_id: card.id.clone(),
+            claims: paths(&["name"]),
+        }],
+        ..Default::default()
+    };
+    let approved = w
+        .wallet
+        .approve(&w.citizen.id, &parsed, &approval, NOW)
+        .unwrap();
+    verify_response(&approved.response, &jws, &w.registry, &w.status, NOW + 1).unwrap();
+    // The issuer revokes the credential: the next verification refuses it.
+    let mut list = satchel_core::status_list::StatusList::new(1, 16).unwrap();
+    list.set(3, 1).unwrap();
+    w.status
+        .publish(uri, &list.to_token(uri, NOW, None, &w.issuer).unwrap());
+    assert_eq!(
+        verify_response(&approved.response, &jws, &w.registry, &w.status, NOW + 2).unwrap_err(),
+        AuthzError::CredentialRevoked
+    );
+    // An issuer only vouched for for another credential type is refused.
+    w.status = satchel_core::authz::StatusCache::new();
+    w.registry.issuers[0].credential_types = vec!["urn:satchel:vct:driving-licence".into()];
+    assert_eq!(
+        verify_response(&approved.response, &jws, &w.registry, &w.status, NOW + 2).unwrap_err(),
+        AuthzError::Mismatch("the issuer is not registered for this credential type")
+    );
+}
+
+#[test]
+fn a_parent_disclosure_may_not_reveal_more_than_the_granted_child() {
+    let w = World::new();
+    let card = special_card(&w, "https://gdga.example/status/1");
+    let mut request = w.request();
+    request.dcql_query.credentials[0]
+        .claims
+        .push(satchel_core::authz::ClaimQuery {
+            id: Some("city".into()),
+            path: serde_json::json!(["address", "city"]),
+        });
+    request.dcql_query.credentials[0].claim_sets = None;
+    let (jws, parsed) = w.parse(&request);
+    // The holder grants only address.city, but the credential can only
+    // disclose the whole address object (street included).
+    let approval = Approval {
+        selections: vec![Selection {
+            query_id: "id_card".into(),
+            credential_id: card.id.clone(),
+            claims: paths(&["address.city"]),
+        }],
+        ..Default::default()
+    };
+    // The wallet refuses to send more than approved…
+    assert!(matches!(
+        w.wallet.approve(&w.citizen.id, &parsed, &approval, NOW),
+        Err(WalletError::InvalidInput(_))
+    ));
+    // …and a wallet that does is caught by the verifier.
+    let signer = KeyStoreSigner::new(w.keystore.clone(), &w.citizen.holder_key_alias).unwrap();
+    let whole = approve_name(&w, &parsed, &card.id);
+    let leaky = sd_jwt::present(
+        &card.token,
+        &paths(&["address.city"]),
+        Some(KeyBinding {
+            audience: BANK,
+            nonce: "nonce-0123456789",
+            issued_at: NOW,
+            signer: &signer,
+        }),
+    )
+    .unwrap();
+    let forged = forge(
+        &w,
+        &AuthorizationResponse {
+            vp_token: [("id_card".to_owned(), vec![leaky])].into(),
+            ..whole
+        },
+        |a| a.grants[0].claims = vec![serde_json::json!(["address", "city"])],
+    );
+    assert_eq!(
+        verify_response(&forged, &jws, &w.registry, &w.status, NOW + 1).unwrap_err(),
+        AuthzError::NotGranted("[\"address\"]".into())
+    );
+}
+
+fn approve_name(
+    w: &World,
+    parsed: &satchel_core::authz::ParsedRequest,
+    card: &str,
+) -> AuthorizationResponse {
+    let approval = Approval {
+        selections: vec![Selection {
+            query_id: "id_card".into(),
+            credential_id: card.into(),
+            claims: paths(&["name"]),
+        }],
+        ..Default::default()
+    };
+    w.wallet
+        .approve(&w.citizen.id, parsed, &approval, NOW)
+        .unwrap()
+        .response
+}
