@@ -313,6 +313,7 @@ pub fn router<S: Store>(state: Shared<S>) -> Router {
             get(jwt_vc_issuer::<S>),
         )
         .route("/issuers/{name}/token", post(token::<S>))
+        .route("/issuers/{name}/status", get(get_issuer_status::<S>))
         .route("/issuers/{name}/nonce", post(nonce::<S>))
         .route("/issuers/{name}/credential", post(credential::<S>))
         .route("/v1/admin/issuers/{name}/offers", post(offer::<S>))
@@ -538,12 +539,29 @@ async fn put_status<S: Store>(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+async fn get_issuer_status<S: Store>(
+    State(s): State<Shared<S>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    serve_status(&s, format!("issuer/{name}"), &headers).await
+}
+
 async fn get_status<S: Store>(
     State(s): State<Shared<S>>,
     Path(space_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let token = blocking(&s, move |st| st.service.status_list(&space_id)).await?;
+    serve_status(&s, space_id, &headers).await
+}
+
+/// A status list token with `ETag` and `Cache-Control: max-age = ttl`.
+async fn serve_status<S: Store>(
+    s: &Shared<S>,
+    space_id: String,
+    headers: &HeaderMap,
+) -> Result<Response, Problem> {
+    let token = blocking(s, move |st| st.service.status_list(&space_id)).await?;
     let etag = format!("\"{}\"", b64::sha256_b64(token.as_bytes()));
     let ttl = satchel_core::jws::decode(&token)
         .ok()
@@ -1064,6 +1082,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ),
     ("get", "/.well-known/jwt-vc-issuer/issuers/{name}"),
     ("post", "/issuers/{name}/token"),
+    ("get", "/issuers/{name}/status"),
     ("post", "/issuers/{name}/nonce"),
     ("post", "/issuers/{name}/credential"),
     ("post", "/v1/admin/issuers/{name}/offers"),

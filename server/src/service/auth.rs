@@ -39,7 +39,7 @@ impl<S: Store> Service<S> {
         self.verify_signed(header, parts, now, |kid| {
             let (d, key) = self.device_key(kid, new_device)?;
             device = Some(d);
-            Ok(key)
+            Ok(vec![key])
         })?;
         device.ok_or_else(|| unauth("unknown device"))
     }
@@ -55,10 +55,7 @@ impl<S: Store> Service<S> {
             let rp = self
                 .relying_party(kid)?
                 .ok_or_else(|| unauth("not a registered relying party"))?;
-            rp.keys
-                .first()
-                .cloned()
-                .ok_or_else(|| unauth("relying party has no key"))
+            Ok(rp.keys)
         })
     }
 
@@ -94,14 +91,14 @@ impl<S: Store> Service<S> {
         }
     }
 
-    /// Verifies a `satchel-req+jwt` over the request with the key `resolve`
-    /// gives for its `kid`; returns the `kid`.
+    /// Verifies a `satchel-req+jwt` over the request with one of the keys
+    /// `resolve` gives for its `kid`; returns the `kid`.
     fn verify_signed(
         &self,
         header: Option<&str>,
         parts: RequestParts<'_>,
         now: i64,
-        resolve: impl FnOnce(&str) -> Result<Jwk, ServiceError>,
+        resolve: impl FnOnce(&str) -> Result<Vec<Jwk>, ServiceError>,
     ) -> Result<String, ServiceError> {
         let token = header
             .and_then(|h| h.strip_prefix("Satchel "))
@@ -116,12 +113,13 @@ impl<S: Store> Service<S> {
             .kid
             .clone()
             .ok_or_else(|| unauth("request signature without kid"))?;
-        let key = resolve(&kid)?;
-        jwt.verify(
-            &key.verifying_key()
-                .map_err(|e| ServiceError::Storage(e.to_string()))?,
-        )
-        .map_err(|e| unauth(&format!("request signature: {e}")))?;
+        let keys = resolve(&kid)?;
+        let verified = keys
+            .iter()
+            .any(|k| k.verifying_key().is_ok_and(|vk| jwt.verify(&vk).is_ok()));
+        if !verified {
+            return Err(unauth("request signature does not verify"));
+        }
         let p = jwt
             .payload_object()
             .map_err(|e| unauth(&format!("request signature: {e}")))?;

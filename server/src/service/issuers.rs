@@ -193,7 +193,7 @@ impl<S: Store> Service<S> {
             let key = self.issuer_key(d.name)?;
             if self
                 .store
-                .status_list(&format!("issuer-{}", d.name))?
+                .status_list(&format!("issuer/{}", d.name))?
                 .is_none()
             {
                 let list = StatusList::new(1, STATUS_ENTRIES).map_err(bad)?;
@@ -201,7 +201,7 @@ impl<S: Store> Service<S> {
                     .to_token(&self.issuer_status_uri(d.name), now, Some(300), &key)
                     .map_err(bad)?;
                 self.store
-                    .put_status_list(&format!("issuer-{}", d.name), &token)?;
+                    .put_status_list(&format!("issuer/{}", d.name), &token)?;
             }
             self.put_issuer(&RegisteredIssuer {
                 id: self.issuer_id(d.name),
@@ -351,8 +351,8 @@ impl<S: Store> Service<S> {
         Ok(json!({"c_nonce": nonce}))
     }
 
-    /// Credential endpoint: checks the access token and the proof JWT,
-    /// issues the SD-JWT VC bound to the proof's key.
+    /// Credential endpoint: consumes the access token (one credential per
+    /// token), checks the proof JWT, issues the SD-JWT VC bound to its key.
     pub fn issue_credential(
         &self,
         name: &str,
@@ -367,7 +367,7 @@ impl<S: Store> Service<S> {
         let d = demo(name).map_err(|e| err("invalid_request", e.to_string()))?;
         let grant: Grant = self
             .store
-            .object("access", access_token)
+            .take_object("access", access_token)
             .map_err(|_| err("server_error", "storage".into()))?
             .and_then(|b| serde_json::from_str(&b).ok())
             .filter(|g: &Grant| g.issuer == name && now < g.exp)
@@ -421,7 +421,6 @@ impl<S: Store> Service<S> {
             .collect();
         let credential = sd_jwt::issue(&claims, &paths, &IssueOptions::default(), &key)
             .map_err(|e| err("server_error", e.to_string()))?;
-        let _ = self.store.take_object("access", access_token);
         Ok(json!({"credentials": [{"credential": credential}]}))
     }
 
@@ -472,7 +471,7 @@ impl<S: Store> Service<S> {
     }
 
     fn issuer_status_uri(&self, name: &str) -> String {
-        self.status_uri(&format!("issuer-{name}"))
+        format!("{}/status", self.issuer_id(name))
     }
 
     fn next_status_index(&self, name: &str) -> Result<usize, ServiceError> {
@@ -490,25 +489,30 @@ impl<S: Store> Service<S> {
         Err(ServiceError::Storage("issuer status list is full".into()))
     }
 
-    /// Operator: revokes the credential at `idx` and republishes the list.
+    /// Operator: revokes the credential at `idx` and republishes the list
+    /// (compare-and-swap, so concurrent revocations are never lost).
     pub fn revoke(&self, name: &str, idx: usize, now: i64) -> Result<(), ServiceError> {
         demo(name)?;
         let key = self.issuer_key(name)?;
         let uri = self.issuer_status_uri(name);
-        let mut list = match self.store.status_list(&format!("issuer-{name}"))? {
-            Some(t) => StatusList::from_token(
-                &t,
-                &key.public_jwk().verifying_key().map_err(bad)?,
-                &uri,
-                now,
-            )
-            .map_err(bad)?,
-            None => StatusList::new(1, STATUS_ENTRIES).map_err(bad)?,
-        };
-        list.set(idx, INVALID).map_err(bad)?;
-        let token = list.to_token(&uri, now, Some(300), &key).map_err(bad)?;
-        Ok(self
-            .store
-            .put_status_list(&format!("issuer-{name}"), &token)?)
+        let vk = key.public_jwk().verifying_key().map_err(bad)?;
+        for _ in 0..16 {
+            let current = self.store.status_list(&format!("issuer/{name}"))?;
+            let mut list = match &current {
+                Some(t) => StatusList::from_token(t, &vk, &uri, now).map_err(bad)?,
+                None => StatusList::new(1, STATUS_ENTRIES).map_err(bad)?,
+            };
+            list.set(idx, INVALID).map_err(bad)?;
+            let token = list.to_token(&uri, now, Some(300), &key).map_err(bad)?;
+            if self
+                .store
+                .swap_status_list(&format!("issuer/{name}"), current.as_deref(), &token)?
+            {
+                return Ok(());
+            }
+        }
+        Err(ServiceError::Conflict(
+            "too many concurrent revocations: retry".into(),
+        ))
     }
 }

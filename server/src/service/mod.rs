@@ -465,12 +465,48 @@ impl<S: Store> Service<S> {
         let key = Jwk::from_json(&space.jwk)
             .and_then(|k| k.verifying_key())
             .map_err(|e| ServiceError::Storage(e.to_string()))?;
-        StatusList::from_token(token, &key, &self.status_uri(space_id), now)
+        let uri = self.status_uri(space_id);
+        let list = StatusList::from_token(token, &key, &uri, now)
             .map_err(|e| ServiceError::BadRequest(format!("status list: {e}")))?;
-        Ok(self.store.put_status_list(space_id, token.trim())?)
+        let iat = |t: &str| {
+            jws::decode(t)
+                .ok()
+                .and_then(|j| j.payload_object().ok())
+                .and_then(|p| p.get("iat").and_then(|v| v.as_i64()))
+        };
+        let previous = self.store.status_list(space_id)?;
+        if let Some(prev) = &previous {
+            // Only forward: a newer list that keeps every withdrawal. An old
+            // token replayed by a lost device cannot undo withdrawals.
+            if iat(token) < iat(prev) {
+                return Err(ServiceError::Conflict(
+                    "status list is older than the published one".into(),
+                ));
+            }
+            if let Ok(old) = StatusList::from_token(prev, &key, &uri, now) {
+                let cleared = (0..old.len()).any(|i| {
+                    old.get(i) == Ok(satchel_core::status_list::INVALID)
+                        && list.get(i) != Ok(satchel_core::status_list::INVALID)
+                });
+                if cleared {
+                    return Err(ServiceError::Conflict(
+                        "a withdrawal cannot be undone".into(),
+                    ));
+                }
+            }
+        }
+        if !self
+            .store
+            .swap_status_list(space_id, previous.as_deref(), token.trim())?
+        {
+            return Err(ServiceError::Conflict(
+                "the status list changed meanwhile: fetch it and retry".into(),
+            ));
+        }
+        Ok(())
     }
 
-    /// A published status list token.
+    /// A published status list token: a space id, or `issuer/<name>`.
     pub fn status_list(&self, space_id: &str) -> Result<String, ServiceError> {
         self.store
             .status_list(space_id)?

@@ -183,6 +183,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Publishes a status list token under `key` (e.g. a space id).
     fn put_status_list(&self, key: &str, token: &str) -> Result<(), StoreError>;
+    /// Replaces the status list under `key` only if it is still `expected`
+    /// (`None`: only if there is none yet); `false` if someone else changed it.
+    fn swap_status_list(
+        &self,
+        key: &str,
+        expected: Option<&str>,
+        token: &str,
+    ) -> Result<bool, StoreError>;
     /// A published status list token.
     fn status_list(&self, key: &str) -> Result<Option<String>, StoreError>;
 

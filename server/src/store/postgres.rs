@@ -494,4 +494,23 @@ impl Store for PostgresStore {
                 .collect())
         })
     }
+
+    fn swap_status_list(
+        &self,
+        key: &str,
+        expected: Option<&str>,
+        token: &str,
+    ) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let n = match expected {
+                None => c
+                    .execute("INSERT INTO status_lists (key, token) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", &[&key, &token])
+                    .map_err(pg)?,
+                Some(old) => c
+                    .execute("UPDATE status_lists SET token = $3 WHERE key = $1 AND token = $2", &[&key, &old, &token])
+                    .map_err(pg)?,
+            };
+            Ok(n == 1)
+        })
+    }
 }

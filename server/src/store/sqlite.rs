@@ -461,4 +461,18 @@ impl Store for SqliteStore {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    fn swap_status_list(
+        &self,
+        key: &str,
+        expected: Option<&str>,
+        token: &str,
+    ) -> Result<bool, StoreError> {
+        let conn = self.lock();
+        let n = match expected {
+            None => conn.execute("INSERT INTO status_lists (key, token) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING", params![key, token])?,
+            Some(old) => conn.execute("UPDATE status_lists SET token = ?3 WHERE key = ?1 AND token = ?2", params![key, old, token])?,
+        };
+        Ok(n == 1)
+    }
 }

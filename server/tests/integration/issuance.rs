@@ -214,15 +214,18 @@ fn issuer_endpoints_refuse_bad_input() {
     let (s, e) = form(&format!("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code={code}"));
     assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
 
-    // Credential endpoint: no token, wrong configuration, missing or bad proof.
-    let (_, o) = offer(&server, "public-security", "citizen-2");
-    let code = o["credential_offer"]["grants"]
-        ["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (_, t) = form(&format!("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code={code}"));
-    let token = t["access_token"].as_str().unwrap().to_owned();
+    // Credential endpoint: no token, wrong configuration, missing or bad
+    // proof. Each access token is good for one attempt.
+    let fresh = || {
+        let (_, o) = offer(&server, "public-security", "citizen-2");
+        let code = o["credential_offer"]["grants"]
+            ["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (_, t) = form(&format!("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code={code}"));
+        t["access_token"].as_str().unwrap().to_owned()
+    };
     let cred = |auth: Option<&str>, body: Value| {
         let mut h = vec![("Content-Type", "application/json".to_owned())];
         if let Some(a) = auth {
@@ -246,7 +249,7 @@ fn issuer_endpoints_refuse_bad_input() {
     );
     assert_eq!(
         cred(
-            Some(&token),
+            Some(&fresh()),
             json!({"credential_configuration_id": "driving_licence"})
         )
         .1["error"],
@@ -254,7 +257,7 @@ fn issuer_endpoints_refuse_bad_input() {
     );
     assert_eq!(
         cred(
-            Some(&token),
+            Some(&fresh()),
             json!({"credential_configuration_id": "resident_id_card"})
         )
         .1["error"],
@@ -287,7 +290,7 @@ fn issuer_endpoints_refuse_bad_input() {
     ] {
         assert_eq!(
             cred(
-                Some(&token),
+                Some(&fresh()),
                 json!({"credential_configuration_id": "resident_id_card", "proofs": {"jwt": [p]}})
             )
             .1["error"],
@@ -295,6 +298,7 @@ fn issuer_endpoints_refuse_bad_input() {
         );
     }
     let good = proof(&issuer_id, &nonce, "openid4vci-proof+jwt");
+    let token = fresh();
     let (s, ok) = cred(
         Some(&token),
         json!({"credential_configuration_id": "resident_id_card", "proofs": {"jwt": [good.clone()]}}),
@@ -340,4 +344,57 @@ fn issuer_endpoints_refuse_bad_input() {
         .0,
         404
     );
+}
+
+#[test]
+fn concurrent_revocations_are_all_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Arc::new(EmbeddedServer::start(dir.path()).unwrap());
+    let threads: Vec<_> = (0..8usize)
+        .map(|i| {
+            let server = server.clone();
+            std::thread::spawn(move || {
+                let body = json!({"idx": 100 + i}).to_string();
+                http(
+                    &server,
+                    "POST",
+                    "/v1/admin/issuers/transport/revoke",
+                    vec![("Authorization", format!("Bearer {}", server.admin_token))],
+                    body.as_bytes(),
+                )
+                .0
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), 204);
+    }
+    let reg = registry(&server);
+    let key = reg
+        .issuers
+        .iter()
+        .find(|i| i.id.ends_with("/transport"))
+        .unwrap()
+        .keys[0]
+        .verifying_key()
+        .unwrap();
+    let uri = format!("{}/issuers/transport/status", server.url);
+    let r = LoopbackTransport
+        .send(HttpRequest {
+            method: "GET".into(),
+            url: uri.clone(),
+            headers: vec![],
+            body: vec![],
+        })
+        .unwrap();
+    let list = StatusList::from_token(
+        std::str::from_utf8(&r.body).unwrap(),
+        &key,
+        &uri,
+        satchel_core::unix_now(),
+    )
+    .unwrap();
+    for i in 0..8 {
+        assert_eq!(list.get(100 + i).unwrap(), 1, "revocation {i} kept");
+    }
 }

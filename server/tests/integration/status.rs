@@ -144,3 +144,90 @@ fn etag_and_not_modified() {
     assert_eq!(get(Some(&etag)).status, 304);
     assert_eq!(get(Some("\"other\"")).status, 200);
 }
+
+#[test]
+fn withdrawals_cannot_be_rolled_back_and_issuer_lists_cannot_be_hijacked() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = EmbeddedServer::start(dir.path()).unwrap();
+    let space_key = SoftwareKey::generate_es256().unwrap();
+    let dev = device(&server, "d1");
+    dev.client.register_space("rollback", &space_key).unwrap();
+    let uri = format!("{}/status/rollback", server.url);
+    let now = satchel_core::unix_now();
+    let empty = StatusList::new(1, 16)
+        .unwrap()
+        .to_token(&uri, now - 10, None, &space_key)
+        .unwrap();
+    dev.client.publish_status_list("rollback", &empty).unwrap();
+    let mut l = StatusList::new(1, 16).unwrap();
+    l.set(2, INVALID).unwrap();
+    dev.client
+        .publish_status_list(
+            "rollback",
+            &l.to_token(&uri, now, None, &space_key).unwrap(),
+        )
+        .unwrap();
+    // Replaying the older list, or a newer one that clears the withdrawal: refused.
+    assert!(matches!(
+        dev.client.publish_status_list("rollback", &empty),
+        Err(ClientError::Server { status: 409, .. })
+    ));
+    let cleared = StatusList::new(1, 16)
+        .unwrap()
+        .to_token(&uri, now + 5, None, &space_key)
+        .unwrap();
+    assert!(matches!(
+        dev.client.publish_status_list("rollback", &cleared),
+        Err(ClientError::Server { status: 409, .. })
+    ));
+
+    // A space named like an issuer publishes only its own list.
+    let squatter_key = SoftwareKey::generate_es256().unwrap();
+    let squatter = device(&server, "d2");
+    squatter
+        .client
+        .register_space("issuer-public-security", &squatter_key)
+        .unwrap();
+    let own = StatusList::new(1, 16)
+        .unwrap()
+        .to_token(
+            &format!("{}/status/issuer-public-security", server.url),
+            now,
+            None,
+            &squatter_key,
+        )
+        .unwrap();
+    squatter
+        .client
+        .publish_status_list("issuer-public-security", &own)
+        .unwrap();
+    let r = satchel_core::client::Transport::send(
+        &satchel_server::embedded::LoopbackTransport,
+        satchel_core::client::HttpRequest {
+            method: "GET".into(),
+            url: format!("{}/issuers/public-security/status", server.url),
+            headers: vec![],
+            body: vec![],
+        },
+    )
+    .unwrap();
+    let (_, key) = raw(
+        &server,
+        "GET",
+        "/.well-known/jwt-vc-issuer/issuers/public-security",
+        None,
+        b"",
+    );
+    let issuer_key = satchel_core::Jwk::from_value(&key["jwks"]["keys"][0])
+        .unwrap()
+        .verifying_key()
+        .unwrap();
+    let issuer_uri = format!("{}/issuers/public-security/status", server.url);
+    StatusList::from_token(
+        std::str::from_utf8(&r.body).unwrap(),
+        &issuer_key,
+        &issuer_uri,
+        now,
+    )
+    .unwrap();
+}

@@ -521,3 +521,21 @@ fn relay_request_and_direct_post_response() {
     );
     assert_problem(&raw(&server, "GET", "/r/nope", None, b""), 404, "not_found");
 }
+
+#[test]
+fn a_relying_party_may_sign_with_any_registered_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = EmbeddedServer::start(dir.path()).unwrap();
+    let (old, new) = (
+        SoftwareKey::generate_es256().unwrap(),
+        Arc::new(SoftwareKey::generate_es256().unwrap()),
+    );
+    let mut rp = bank_rp(&old);
+    rp.keys.push(new.public_jwk());
+    assert_eq!(admin_put_rp(&server, &rp, Some(&server.admin_token)).0, 204);
+    let client = ServerClient::new(&server.url, BANK, new, Arc::new(LoopbackTransport));
+    match client.call("GET", "/v1/requests/none-such-request-id/response", None) {
+        Err(ClientError::Server { status: 404, .. }) => {}
+        other => panic!("authenticated with the second key should reach the handler: {other:?}"),
+    }
+}
