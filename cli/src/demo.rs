@@ -186,7 +186,7 @@ fn respond(
     response: &AuthorizationResponse,
     request: &AuthorizationRequest,
     bank: &ServerClient,
-) -> Result<AuthorizationResponse, Failure> {
+) -> Result<Vec<AuthorizationResponse>, Failure> {
     let (status, _) = http(
         "POST",
         &request.response_uri,
@@ -196,7 +196,13 @@ fn respond(
     check(status == 200, "the response was posted")?;
     let id = request.state.clone().unwrap_or_default();
     let collected = bank.call("GET", &format!("/v1/requests/{id}/response"), None)?;
-    Ok(serde_json::from_value(collected)?)
+    // Anyone who saw the QR code could have posted: the bank verifies each.
+    Ok(collected["responses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| serde_json::from_value(r.clone()).ok())
+        .collect())
 }
 
 fn story(dir: &std::path::Path) -> CmdResult {
@@ -341,8 +347,13 @@ fn story(dir: &std::path::Path) -> CmdResult {
     step("5", &format!("Citizen reviews ({trust}), approves name + age_over_18 only, 2 uses; authorisation signed, consent record appended, response posted"));
 
     // 6. Verify, meter on the server.
-    let response = respond(&approved.response, &request, &bank)?;
-    let v = authz::verify_response(&response, &request_jws, &registry, &StatusCache::new(), now)?;
+    let responses = respond(&approved.response, &request, &bank)?;
+    let v = responses
+        .iter()
+        .find_map(|r| {
+            authz::verify_response(r, &request_jws, &registry, &StatusCache::new(), now).ok()
+        })
+        .ok_or_else(|| Failure("no response verified".into()))?;
     let seen: Vec<&String> = v.claims["id_card"]
         .keys()
         .filter(|k| ["name", "id_number", "age_over_18", "birthdate"].contains(&k.as_str()))

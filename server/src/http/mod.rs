@@ -95,6 +95,10 @@ impl<S: Store> AppState<S> {
     fn allow(&self, key: &str) -> bool {
         let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
+        if b.len() > 100_000 {
+            // Forget keys idle for a minute (their buckets are full again anyway).
+            b.retain(|_, (_, at)| now.duration_since(*at) < Duration::from_secs(60));
+        }
         let entry = b.entry(key.to_owned()).or_insert((BURST, now));
         entry.0 = (entry.0 + now.duration_since(entry.1).as_secs_f64() * RATE).min(BURST);
         entry.1 = now;
@@ -860,10 +864,10 @@ async fn take_response<S: Store>(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-) -> Result<Response, Problem> {
+) -> Result<Json<Value>, Problem> {
     let client = rp_authed(&s, &method, &uri, &headers, &Bytes::new()).await?;
-    let body = blocking(&s, move |st| st.service.take_response(&client, &id)).await?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    let responses = blocking(&s, move |st| st.service.take_responses(&client, &id)).await?;
+    Ok(Json(json!({"responses": responses})))
 }
 
 async fn issuer_metadata<S: Store>(

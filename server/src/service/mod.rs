@@ -386,9 +386,10 @@ impl<S: Store> Service<S> {
         Ok(result?)
     }
 
-    /// The latest signed checkpoint (integrating first if leaves are queued).
+    /// The latest signed checkpoint. Public reads never integrate (that
+    /// takes the log lock): the background integrator and `?wait=true`
+    /// appends do.
     pub fn checkpoint(&self) -> Result<CheckpointRow, ServiceError> {
-        self.integrate()?;
         if let Some(c) = self.store.checkpoint()? {
             return Ok(c);
         }
@@ -408,7 +409,10 @@ impl<S: Store> Service<S> {
     }
 
     fn caught_up(&self, size: u64) -> Result<std::sync::MutexGuard<'_, MerkleTree>, ServiceError> {
-        if self.tree().size() < size {
+        // Another instance may have integrated more: catch up, but only to a
+        // size a checkpoint already vouches for, so a request cannot make
+        // this instance take the log lock at will.
+        if self.tree().size() < size && self.store.checkpoint()?.is_some_and(|c| c.size >= size) {
             self.integrate()?;
         }
         let tree = self.tree();
@@ -437,7 +441,6 @@ impl<S: Store> Service<S> {
         let h = b64::decode(leaf)
             .and_then(|v| <[u8; 32]>::try_from(v).ok())
             .ok_or_else(|| ServiceError::BadRequest("leaf must be base64url of 32 bytes".into()))?;
-        self.integrate()?;
         self.store
             .leaf_index(&h)?
             .ok_or_else(|| ServiceError::NotFound("leaf not in the log".into()))

@@ -18,6 +18,8 @@ use crate::store::{Store, UsageRow};
 const REGISTRY_TTL: i64 = 86_400;
 /// How long a relayed request stays available.
 const RELAY_TTL: i64 = 600;
+/// Responses kept per relayed request.
+pub const MAX_RESPONSES: usize = 8;
 
 /// What the server keeps of a registered authorisation (no claims).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -309,23 +311,30 @@ impl<S: Store> Service<S> {
         Ok(self.relayed(id, now)?.request)
     }
 
-    /// The wallet's `direct_post` of its response (once per request).
+    /// The wallet's `direct_post` of its response. Anyone who saw the QR
+    /// code can post, so the first answer does not win: up to
+    /// [`MAX_RESPONSES`] are kept and the relying party verifies each.
     pub fn post_response(&self, id: &str, body: &str, now: i64) -> Result<(), ServiceError> {
         self.relayed(id, now)?;
         let _: AuthorizationResponse =
             serde_json::from_str(body).map_err(|e| bad(format!("response: {e}")))?;
-        self.store
-            .put_object("response", id, body, false)
-            .map_err(|e| match e {
-                crate::store::StoreError::Conflict => {
-                    ServiceError::Conflict("this request was already answered".into())
-                }
-                other => other.into(),
-            })
+        for n in 0..MAX_RESPONSES {
+            match self
+                .store
+                .put_object("response", &format!("{id}/{n}"), body, false)
+            {
+                Ok(()) => return Ok(()),
+                Err(crate::store::StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::Conflict(
+            "this request has received too many responses".into(),
+        ))
     }
 
-    /// The relying party collects the response to its request.
-    pub fn take_response(&self, client_id: &str, id: &str) -> Result<String, ServiceError> {
+    /// The relying party collects (and so removes) the responses to its request.
+    pub fn take_responses(&self, client_id: &str, id: &str) -> Result<Vec<Value>, ServiceError> {
         let r: Relayed = self
             .store
             .object("request", id)?
@@ -335,8 +344,18 @@ impl<S: Store> Service<S> {
         if r.client_id != client_id {
             return Err(ServiceError::Forbidden("not your request".into()));
         }
-        self.store
-            .object("response", id)?
-            .ok_or_else(|| ServiceError::NotFound("no response yet".into()))
+        let mut out = Vec::new();
+        for n in 0..MAX_RESPONSES {
+            if let Some(body) = self.store.take_object("response", &format!("{id}/{n}"))? {
+                out.push(
+                    serde_json::from_str(&body)
+                        .map_err(|e| ServiceError::Storage(e.to_string()))?,
+                );
+            }
+        }
+        if out.is_empty() {
+            return Err(ServiceError::NotFound("no response yet".into()));
+        }
+        Ok(out)
     }
 }

@@ -455,6 +455,23 @@ fn relay_request_and_direct_post_response() {
         .0,
         200
     );
+    // Anyone who saw the QR code can post too: the first answer does not
+    // win; up to 8 are kept for the relying party to verify.
+    let intruder =
+        json!({"vp_token": {"id": ["y~"]}, "satchel_authorization": "bogus.x.y"}).to_string();
+    for _ in 0..7 {
+        assert_eq!(
+            raw(
+                &server,
+                "POST",
+                &format!("/r/{id}/response"),
+                None,
+                intruder.as_bytes()
+            )
+            .0,
+            200
+        );
+    }
     assert_problem(
         &raw(
             &server,
@@ -477,11 +494,16 @@ fn relay_request_and_direct_post_response() {
         404,
         "not_found",
     );
-    assert_eq!(
-        rp.call("GET", &format!("/v1/requests/{id}/response"), None)
-            .unwrap()["satchel_authorization"],
-        "a.b.c"
-    );
+    let taken = rp
+        .call("GET", &format!("/v1/requests/{id}/response"), None)
+        .unwrap();
+    assert_eq!(taken["responses"].as_array().unwrap().len(), 8);
+    assert_eq!(taken["responses"][0]["satchel_authorization"], "a.b.c");
+    // Collected once: personal data does not stay on the server.
+    assert!(matches!(
+        rp.call("GET", &format!("/v1/requests/{id}/response"), None),
+        Err(ClientError::Server { status: 404, .. })
+    ));
     // Someone else's request or response: refused.
     let other_key = Arc::new(SoftwareKey::generate_es256().unwrap());
     let mut other_rp = bank_rp(&other_key);
