@@ -115,6 +115,15 @@ impl EmbeddedServer {
 
     /// Starts a server on `db`, with its log key in `dir`.
     pub fn start_with(dir: &Path, db: Database) -> Result<EmbeddedServer, String> {
+        Self::start_limited(dir, db, crate::http::Limits::default())
+    }
+
+    /// Starts a server on `db` with the given rate limits.
+    pub fn start_limited(
+        dir: &Path,
+        db: Database,
+        limits: crate::http::Limits,
+    ) -> Result<EmbeddedServer, String> {
         let log_key = load_or_create_log_key(&dir.join("log.key"), "satchel.embedded/log")?;
         let operator_key = crate::load_or_create_operator_key(&dir.join("operator.jwk"))?;
         let admin_token = satchel_core::b64::encode(satchel_core::b64::random_bytes::<24>());
@@ -141,6 +150,7 @@ impl EmbeddedServer {
                     log_key,
                     operator_key,
                     admin_token: Some(token),
+                    limits,
                     integrate_every: Duration::from_millis(50),
                 };
                 let _ = url_tx.send(url);

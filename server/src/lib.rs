@@ -58,6 +58,8 @@ pub struct Config {
     pub operator_key: String,
     /// Bearer token for operator endpoints (`None`: operator endpoints off).
     pub admin_token: Option<String>,
+    /// Rate limits.
+    pub limits: http::Limits,
     /// How often queued leaves are integrated.
     pub integrate_every: Duration,
 }
@@ -114,7 +116,11 @@ pub fn state<S: Store>(store: S, config: &Config) -> Result<Arc<AppState<S>>, St
     service
         .seed_demo_issuers(satchel_core::unix_now())
         .map_err(|e| format!("seeding the demo issuers: {e}"))?;
-    Ok(Arc::new(AppState::new(service, config.admin_token.clone())))
+    Ok(Arc::new(AppState::new(
+        service,
+        config.admin_token.clone(),
+        config.limits,
+    )))
 }
 
 /// Runs the server on `listener` (and metrics on `metrics`, if given) until
@@ -162,13 +168,23 @@ async fn serve<S: Store>(
         let every = config.integrate_every;
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
+            let mut ticks: u64 = 0;
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep(every) => {}
                     _ = stop.changed() => break,
                 }
                 let s = state.clone();
-                let _ = tokio::task::spawn_blocking(move || s.service.integrate()).await;
+                ticks += 1;
+                // About once a minute, forget expired codes, nonces and relayed requests.
+                let sweep = ticks % (60_000 / every.as_millis().max(1) as u64).max(1) == 0;
+                let _ = tokio::task::spawn_blocking(move || {
+                    if sweep {
+                        let _ = s.service.sweep(satchel_core::unix_now());
+                    }
+                    s.service.integrate()
+                })
+                .await;
             }
         })
     };
@@ -183,7 +199,8 @@ async fn serve<S: Store>(
                 .await;
         });
     }
-    let app = http::router(state.clone());
+    let app =
+        http::router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -66,6 +66,7 @@ async fn main() -> ExitCode {
             log_key,
             operator_key,
             admin_token: args.admin_token.clone(),
+            limits: satchel_server::http::Limits::default(),
             integrate_every: Duration::from_millis(args.integrate_ms),
         };
         let listener = tokio::net::TcpListener::bind(&args.listen)

@@ -35,9 +35,23 @@ use crate::{
 pub const MAX_BODY: usize = 1 << 20;
 /// Time a request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
-/// Requests per second per key (sustained), and burst.
-const RATE: f64 = 100.0;
-const BURST: f64 = 400.0;
+/// Rate limits: requests per second (sustained) and burst.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Per signing key (device or relying party).
+    pub per_key: (f64, f64),
+    /// Per source address, signed or not (NAT: many devices share one).
+    pub per_address: (f64, f64),
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            per_key: (100.0, 400.0),
+            per_address: (1_000.0, 10_000.0),
+        }
+    }
+}
 
 /// Shared state.
 pub struct AppState<S: Store> {
@@ -47,6 +61,7 @@ pub struct AppState<S: Store> {
     pub metrics: Metrics,
     buckets: Mutex<HashMap<String, (f64, Instant)>>,
     admin_token: Option<String>,
+    limits: Limits,
 }
 
 /// Counters exported on the metrics listener.
@@ -64,12 +79,13 @@ pub struct Metrics {
 
 impl<S: Store> AppState<S> {
     /// State around a service; operator endpoints need `admin_token`.
-    pub fn new(service: Service<S>, admin_token: Option<String>) -> Self {
+    pub fn new(service: Service<S>, admin_token: Option<String>, limits: Limits) -> Self {
         AppState {
             service,
             metrics: Metrics::default(),
             buckets: Mutex::new(HashMap::new()),
             admin_token,
+            limits,
         }
     }
 
@@ -93,14 +109,19 @@ impl<S: Store> AppState<S> {
     }
 
     fn allow(&self, key: &str) -> bool {
+        self.take(key, self.limits.per_key)
+    }
+
+    /// A token bucket per key.
+    fn take(&self, key: &str, (rate, burst): (f64, f64)) -> bool {
         let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         if b.len() > 100_000 {
             // Forget keys idle for a minute (their buckets are full again anyway).
             b.retain(|_, (_, at)| now.duration_since(*at) < Duration::from_secs(60));
         }
-        let entry = b.entry(key.to_owned()).or_insert((BURST, now));
-        entry.0 = (entry.0 + now.duration_since(entry.1).as_secs_f64() * RATE).min(BURST);
+        let entry = b.entry(key.to_owned()).or_insert((burst, now));
+        entry.0 = (entry.0 + now.duration_since(entry.1).as_secs_f64() * rate).min(burst);
         entry.1 = now;
         if entry.0 >= 1.0 {
             entry.0 -= 1.0;
@@ -338,6 +359,17 @@ pub fn router<S: Store>(state: Shared<S>) -> Router {
 /// Counts requests and enforces the request timeout.
 async fn observe<S: Store>(State(state): State<Shared<S>>, req: Request, next: Next) -> Response {
     state.metrics.requests.fetch_add(1, Ordering::Relaxed);
+    // Every request, signed or not, also counts against its source address,
+    // so unauthenticated endpoints cannot be flooded either.
+    if let Some(axum::extract::ConnectInfo(addr)) = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+    {
+        if !state.take(&format!("ip:{}", addr.ip()), state.limits.per_address) {
+            state.metrics.errors.fetch_add(1, Ordering::Relaxed);
+            return Problem::from(ServiceError::RateLimited).into_response();
+        }
+    }
     let resp = match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
         Ok(r) => r,
         Err(_) => Problem::new(
@@ -1113,12 +1145,13 @@ mod tests {
             satchel_core::SoftwareKey::generate_ed25519().unwrap(),
         )
         .unwrap();
-        let state = AppState::new(service, None);
-        let allowed = (0..BURST as usize + 50)
+        let state = AppState::new(service, None, Limits::default());
+        let burst = Limits::default().per_key.1;
+        let allowed = (0..burst as usize + 50)
             .filter(|_| state.allow("device-a"))
             .count();
         assert!(
-            allowed >= BURST as usize && allowed < BURST as usize + 50,
+            allowed >= burst as usize && allowed < burst as usize + 50,
             "{allowed}"
         );
         assert!(!state.allow("device-a"));

@@ -359,3 +359,34 @@ impl<S: Store> Service<S> {
         Ok(out)
     }
 }
+
+impl<S: Store> Service<S> {
+    /// Removes expired single-use codes, nonces, access tokens, relayed
+    /// requests and their uncollected responses. Returns how many went.
+    pub fn sweep(&self, now: i64) -> Result<usize, ServiceError> {
+        let expired = |body: &str| {
+            serde_json::from_str::<Value>(body)
+                .ok()
+                .and_then(|v| v.get("exp").and_then(Value::as_i64))
+                .is_none_or(|exp| now >= exp)
+        };
+        let mut gone = 0;
+        for kind in ["c_nonce", "preauth", "access", "request"] {
+            for (id, body) in self.store.objects(kind)? {
+                if expired(&body) && self.store.take_object(kind, &id)?.is_some() {
+                    gone += 1;
+                    if kind == "request" {
+                        for n in 0..MAX_RESPONSES {
+                            gone += usize::from(
+                                self.store
+                                    .take_object("response", &format!("{id}/{n}"))?
+                                    .is_some(),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        Ok(gone)
+    }
+}

@@ -448,6 +448,7 @@ fn health_and_metrics_on_their_own_listener_and_graceful_shutdown() {
         log_key,
         operator_key,
         admin_token: None,
+        limits: satchel_server::http::Limits::default(),
         integrate_every: std::time::Duration::from_millis(50),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -488,4 +489,29 @@ fn health_and_metrics_on_their_own_listener_and_graceful_shutdown() {
     assert_eq!(get(format!("{api_url}/v1/admin/audit")).0, 401);
     stop.send(()).unwrap();
     assert_eq!(rt.block_on(handle).unwrap(), Ok(()));
+}
+
+#[test]
+fn every_request_counts_against_its_source_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = satchel_server::http::Limits {
+        per_key: (100.0, 400.0),
+        per_address: (0.5, 5.0),
+    };
+    let server = EmbeddedServer::start_limited(
+        dir.path(),
+        satchel_server::Database::Sqlite(dir.path().join("l.db")),
+        limits,
+    )
+    .unwrap();
+    // Unauthenticated requests are limited too.
+    let statuses: Vec<u16> = (0..8)
+        .map(|_| raw(&server, "POST", "/issuers/public-security/nonce", None, b"").0)
+        .collect();
+    assert_eq!(&statuses[..5], &[200; 5]);
+    assert_problem(
+        &raw(&server, "GET", "/v1/log/checkpoint", None, b""),
+        429,
+        "rate_limited",
+    );
 }

@@ -398,3 +398,35 @@ fn concurrent_revocations_are_all_kept() {
         assert_eq!(list.get(100 + i).unwrap(), 1, "revocation {i} kept");
     }
 }
+
+#[test]
+fn expired_codes_nonces_and_requests_are_swept() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = satchel_server::store::sqlite::SqliteStore::open(&dir.path().join("s.db")).unwrap();
+    let service = satchel_server::service::Service::new(
+        Arc::new(store),
+        satchel_core::note::NoteSigner::generate("sweep/log").unwrap(),
+        "http://x",
+        satchel_core::SoftwareKey::generate_ed25519().unwrap(),
+    )
+    .unwrap();
+    let now = satchel_core::unix_now();
+    service.c_nonce("public-security", now - 10_000).unwrap();
+    service.c_nonce("public-security", now).unwrap();
+    service
+        .credential_offer("transport", "citizen-1", now - 10_000)
+        .unwrap();
+    assert_eq!(
+        service.sweep(now).unwrap(),
+        2,
+        "the old nonce and the old code"
+    );
+    assert_eq!(service.sweep(now).unwrap(), 0);
+    assert_eq!(
+        satchel_server::store::Store::objects(service.store.as_ref(), "c_nonce")
+            .unwrap()
+            .len(),
+        1,
+        "the fresh nonce stays"
+    );
+}
