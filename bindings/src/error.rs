@@ -22,6 +22,9 @@ pub enum SatchelError {
     /// The platform key store failed.
     #[error("key store: {0}")]
     KeyStore(String),
+    /// The network failed (the app's transport could not send).
+    #[error("network: {0}")]
+    Network(String),
     /// Local storage failed or a stored record failed its integrity check.
     #[error("storage: {0}")]
     Storage(String),
@@ -42,7 +45,10 @@ impl From<WalletError> for SatchelError {
             }
             WalletError::InvalidInput(_) => SatchelError::InvalidInput(msg),
             WalletError::Authz(e) => e.into(),
-            WalletError::Anchoring(_) => SatchelError::Rejected(msg),
+            WalletError::Anchoring(_) | WalletError::IssuerRefused(_) => {
+                SatchelError::Rejected(msg)
+            }
+            WalletError::Network(_) => SatchelError::Network(msg),
         }
     }
 }

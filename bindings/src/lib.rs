@@ -9,6 +9,7 @@ mod authz;
 mod error;
 mod keystore;
 mod records;
+mod transport;
 mod wallet_authz;
 
 use std::{path::PathBuf, sync::Arc};
@@ -26,6 +27,7 @@ use satchel_core::{
     sd_jwt::{self, IssueOptions, KeyBindingCheck, TypPolicy, VerifyOptions},
     Jwk, Signer,
 };
+pub use transport::{HttpHeader, HttpRequest, HttpResponse, HttpTransport, TransportError};
 pub use wallet_authz::{
     ApprovalChoice, Approved, Authorization, Candidate, Delegation, DelegationScope, Member,
     MemberRole, ProvenanceEvent, QueryMatch, RequestReview, RpTrust, Selection, Withdrawal,

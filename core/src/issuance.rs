@@ -119,7 +119,7 @@ fn send(
             headers,
             body,
         })
-        .map_err(|e| WalletError::InvalidInput(e.to_string()))?;
+        .map_err(|e| WalletError::Network(e.to_string()))?;
     let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
     if resp.status >= 400 {
         let detail = v
@@ -132,8 +132,8 @@ fn send(
             .or_else(|| v.get("code"))
             .and_then(Value::as_str)
             .unwrap_or("error");
-        return Err(WalletError::InvalidInput(format!(
-            "issuer refused ({} {code}): {detail}",
+        return Err(WalletError::IssuerRefused(format!(
+            "{} {code}: {detail}",
             resp.status
         )));
     }

@@ -228,8 +228,70 @@ fn is_root() -> bool {
         .is_ok_and(|o| o.stdout.starts_with(b"0"))
 }
 
+/// A `satchel-server` for the binding tests, killed on drop.
+struct TestServer {
+    child: std::process::Child,
+    url: String,
+    admin_token: String,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())
+}
+
+fn start_server() -> Result<TestServer> {
+    run(cargo().args(["build", "-p", "satchel-server", "--bin", "satchel-server"]))?;
+    let dir = PathBuf::from("target/kotlin-server");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let (port, metrics) = (free_port()?, free_port()?);
+    let url = format!("http://127.0.0.1:{port}");
+    let admin_token = format!("kotlin-tests-{}", std::process::id());
+    let child = Command::new("target/debug/satchel-server")
+        .arg("--db")
+        .arg(format!("sqlite:{}", dir.join("satchel.db").display()))
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--metrics-listen",
+            &format!("127.0.0.1:{metrics}"),
+            "--public-url",
+            &url,
+        ])
+        .arg("--log-key-file")
+        .arg(dir.join("log.key"))
+        .arg("--operator-key-file")
+        .arg(dir.join("operator.jwk"))
+        .args(["--admin-token", &admin_token])
+        .spawn()
+        .map_err(|e| format!("cannot start satchel-server: {e}"))?;
+    let server = TestServer {
+        child,
+        url,
+        admin_token,
+    };
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(server);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Err("satchel-server did not start listening".into())
+}
+
 fn kotlin_test(lib: &Path) -> Result {
     let home = ensure_kotlin_tools()?;
+    let server = start_server()?;
     let jars = [
         "kotlin-stdlib",
         "kotlin-test",
@@ -261,6 +323,8 @@ fn kotlin_test(lib: &Path) -> Result {
     let _ = std::fs::remove_dir_all(report);
     let status = Command::new("java")
         .arg(format!("-Djna.library.path={}", lib_dir.display()))
+        .arg(format!("-Dsatchel.server={}", server.url))
+        .arg(format!("-Dsatchel.admin={}", server.admin_token))
         .args([
             "-jar",
             JUNIT_CONSOLE,

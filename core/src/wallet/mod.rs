@@ -81,6 +81,13 @@ pub enum WalletError {
     /// An authorisation step was refused.
     #[error("{0}")]
     Authz(#[from] AuthzError),
+    /// The network failed (the transport could not send or was answered
+    /// with something unreadable).
+    #[error("network: {0}")]
+    Network(String),
+    /// A credential issuer refused the request.
+    #[error("issuer refused: {0}")]
+    IssuerRefused(String),
     /// Anchoring in the transparency log failed or found a discrepancy
     /// (a rewritten local log, a forked or dishonest server).
     #[error("anchoring: {0}")]

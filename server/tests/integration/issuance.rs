@@ -106,7 +106,7 @@ fn openid4vci_pre_authorized_flow_issues_a_bound_credential_and_revokes_it() {
 
     // The pre-authorised code is single use.
     assert!(
-        matches!(wallet.receive_credential(&space.id, &parsed, &LoopbackTransport, &reg, now), Err(WalletError::InvalidInput(m)) if m.contains("invalid_grant"))
+        matches!(wallet.receive_credential(&space.id, &parsed, &LoopbackTransport, &reg, now), Err(WalletError::IssuerRefused(m)) if m.contains("invalid_grant"))
     );
     // An issuer missing from the registry is refused before any request.
     assert!(matches!(
