@@ -9,6 +9,7 @@ mod authz;
 mod error;
 mod keystore;
 mod records;
+mod server;
 mod transport;
 mod wallet_authz;
 
@@ -27,6 +28,7 @@ use satchel_core::{
     sd_jwt::{self, IssueOptions, KeyBindingCheck, TypPolicy, VerifyOptions},
     Jwk, Signer,
 };
+pub use server::{AnchorReport, SatchelServer};
 pub use transport::{HttpHeader, HttpRequest, HttpResponse, HttpTransport, TransportError};
 pub use wallet_authz::{
     ApprovalChoice, Approved, Authorization, Candidate, Delegation, DelegationScope, Member,

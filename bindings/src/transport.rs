@@ -65,7 +65,8 @@ pub trait HttpTransport: Send + Sync {
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
 }
 
-struct ForeignTransport(Arc<dyn HttpTransport>);
+/// Adapts an app's `HttpTransport` to core's `Transport`.
+pub(crate) struct ForeignTransport(pub Arc<dyn HttpTransport>);
 
 fn headers(h: &[(String, String)]) -> Vec<HttpHeader> {
     h.iter()

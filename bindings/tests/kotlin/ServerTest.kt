@@ -1,10 +1,16 @@
 package app.satchel.test
 
+import app.satchel.ApprovalChoice
+import app.satchel.CredentialRequest
 import app.satchel.HttpHeader
 import app.satchel.HttpRequest
 import app.satchel.HttpResponse
 import app.satchel.HttpTransport
+import app.satchel.RelyingParty
+import app.satchel.RequestSpec
 import app.satchel.SatchelException
+import app.satchel.SatchelServer
+import app.satchel.Selection
 import app.satchel.SpaceKind
 import app.satchel.TransportException
 import app.satchel.TrustRegistry
@@ -78,6 +84,66 @@ class ServerTest {
             }
             assertTrue(down.message!!.contains("no network"), down.message)
             assertFailsWith<SatchelException.InvalidInput> { wallet.receiveCredential(space.id, "not an offer", JdkTransport(), registry) }
+        }
+    }
+
+    private fun put(path: String, body: String): Int =
+        http.send(
+            JavaRequest.newBuilder(URI.create(server + path))
+                .header("Authorization", "Bearer $admin")
+                .header("Content-Type", "application/json")
+                .PUT(JavaRequest.BodyPublishers.ofString(body))
+                .build(),
+            JavaResponse.BodyHandlers.ofString(),
+        ).statusCode()
+
+    @Test
+    fun withdrawalIsPublishedAndTheConsentLogAnchored() {
+        val keys = JcaKeyStore()
+        val now = System.currentTimeMillis() / 1000
+        Wallet.open(Files.createTempDirectory("satchel").resolve("w.db").toString(), keys).use { wallet ->
+            wallet.setStatusBase("$server/status")
+            val space = wallet.createSpace("个人空间", SpaceKind.PERSONAL)
+            val phone = SatchelServer(server, "phone-${System.nanoTime()}", "device-key", keys, JdkTransport())
+            phone.registerSpace(wallet, space.id)
+
+            // A bank registered with the operator; the registry the phone trusts comes signed from the server.
+            val bank = RelyingParty.generate("https://bank.example", null)
+            val rp = """{"client_id": "https://bank.example", "name": "Bank", "keys": [${bank.publicJwk()}], "allowed_purposes": ["IdentityVerification"]}"""
+            assertEquals(204, put("/v1/admin/relying-parties/https%3A%2F%2Fbank.example", rp))
+            val registry = TrustRegistry.fromSigned(get("/v1/registry"), get("/v1/registry/key"), null)
+            val card = wallet.receiveCredential(space.id, offer("public-security", "citizen-1"), JdkTransport(), registry)
+
+            val spec = RequestSpec(
+                credentials = listOf(CredentialRequest("q1", listOf(card.vct), listOf("name"), listOf())),
+                purpose = "IdentityVerification", legalBasis = "Consent",
+                notBefore = now - 60, notAfter = now + 86400, maxUses = 2u, retentionDays = 30u,
+                onwardTransfer = false, sensitive = false, thirdParty = false, crossBorder = false,
+                controllerName = "Bank", controllerContact = "", responseUri = "https://bank.example/r", requestTtlSeconds = 600,
+            )
+            val request = bank.createRequest(spec)
+            val approved = wallet.approve(space.id, request, registry, ApprovalChoice(listOf(Selection("q1", card.id, listOf("name")))))
+            val verified = bank.verifyResponse(request, approved.responseJson, registry)
+            val withdrawal = wallet.withdraw(approved.authorizationId)
+            phone.publishStatusList(space.id, withdrawal.statusListToken)
+            assertEquals(withdrawal.statusListToken, get("/status/${space.id}"))
+            bank.updateStatusList(withdrawal.statusUri, get("/status/${space.id}"))
+            assertFailsWith<SatchelException.Rejected> { bank.recordUse(verified.id, "IdentityVerification") }
+
+            // Anchor the consent log (given, withdrawn) and prove it.
+            val logKey = Regex("\"verifier_key\":\"([^\"]+)\"").find(get("/v1/log/key"))!!.groupValues[1]
+            val report = wallet.anchorConsentLog(space.id, phone, logKey)
+            assertEquals(2u, report.anchoredTotal)
+            assertEquals(2u, wallet.verifyAnchors(space.id, phone, logKey).anchoredTotal)
+            assertFailsWith<SatchelException.InvalidInput> { wallet.verifyAnchors(space.id, phone, "not-a-key") }
+            // A well-formed key of another log: the server's checkpoints do not verify.
+            val kp = java.security.KeyPairGenerator.getInstance("Ed25519").generateKeyPair()
+            val raw = kp.public.encoded.takeLast(32).toByteArray()
+            val digest = java.security.MessageDigest.getInstance("SHA-256")
+                .digest("other.log".toByteArray() + "\n".toByteArray() + byteArrayOf(1) + raw)
+            val otherKey = "other.log+" + digest.take(4).joinToString("") { "%02x".format(it) } + "+" +
+                java.util.Base64.getEncoder().encodeToString(byteArrayOf(1) + raw)
+            assertFailsWith<SatchelException.Rejected> { wallet.verifyAnchors(space.id, phone, otherKey) }
         }
     }
 }
