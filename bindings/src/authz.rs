@@ -5,14 +5,10 @@ use std::{path::PathBuf, sync::Arc};
 
 use satchel_core::{
     self as core,
-    authz::{
-        self, AuthorizationRequest, ClaimQuery, Controller, CredentialQuery, DcqlQuery, PiplFlags,
-        Terms,
-    },
+    authz::{self, AuthorizationRequest, Controller, CredentialQuery, DcqlQuery, PiplFlags, Terms},
     registry::Registry,
     Signer,
 };
-use serde_json::json;
 
 use crate::{records::claim_paths, SatchelError};
 
@@ -200,31 +196,12 @@ impl RelyingParty {
             .credentials
             .iter()
             .map(|c| {
-                let required = claim_paths(&c.claims)?;
-                let optional = claim_paths(&c.optional_claims)?;
-                let claims: Vec<ClaimQuery> = required
-                    .iter()
-                    .chain(&optional)
-                    .enumerate()
-                    .map(|(i, p)| ClaimQuery {
-                        id: Some(format!("c{i}")),
-                        path: p.to_json(),
-                    })
-                    .collect();
-                let req_ids: Vec<String> = (0..required.len()).map(|i| format!("c{i}")).collect();
-                let claim_sets = (!optional.is_empty()).then(|| {
-                    vec![
-                        req_ids.clone(),
-                        claims.iter().filter_map(|c| c.id.clone()).collect(),
-                    ]
-                });
-                Ok(CredentialQuery {
-                    id: c.id.clone(),
-                    format: core::sd_jwt::VC_TYP.into(),
-                    meta: Some(json!({"vct_values": c.vct_values})),
-                    claims,
-                    claim_sets,
-                })
+                Ok(CredentialQuery::sd_jwt_vc(
+                    &c.id,
+                    &c.vct_values,
+                    &claim_paths(&c.claims)?,
+                    &claim_paths(&c.optional_claims)?,
+                ))
             })
             .collect::<Result<Vec<_>, SatchelError>>()?;
         let request = AuthorizationRequest {

@@ -7,8 +7,8 @@ use std::{path::PathBuf, sync::Arc};
 use clap::{Args, Subcommand};
 use satchel_core::{
     authz::{
-        self, Approval, AuthorizationRequest, ClaimQuery, Controller, CredentialQuery, DcqlQuery,
-        PiplFlags, Selection, StatusCache, Terms, UsageLedger,
+        self, Approval, AuthorizationRequest, Controller, CredentialQuery, DcqlQuery, PiplFlags,
+        Selection, StatusCache, Terms, UsageLedger,
     },
     delegation::DelegationScope,
     registry::Registry,
@@ -266,23 +266,12 @@ pub(crate) fn run_authz(wallet: PathBuf, cmd: AuthzCommand) -> CmdResult {
             controller,
         } => {
             let key = private_key(&rp_key)?;
-            let required = dotted(&claims)?;
-            let optional = dotted(&optional)?;
-            let all: Vec<ClaimQuery> = required
-                .iter()
-                .chain(&optional)
-                .enumerate()
-                .map(|(i, p)| ClaimQuery {
-                    id: Some(format!("c{i}")),
-                    path: p.to_json(),
-                })
-                .collect();
-            let claim_sets = (!optional.is_empty()).then(|| {
-                vec![
-                    (0..required.len()).map(|i| format!("c{i}")).collect(),
-                    all.iter().filter_map(|c| c.id.clone()).collect(),
-                ]
-            });
+            let query = CredentialQuery::sd_jwt_vc(
+                "credential",
+                &[vct],
+                &dotted(&claims)?,
+                &dotted(&optional)?,
+            );
             let request = AuthorizationRequest {
                 client_id: client_id.clone(),
                 response_uri: format!("{client_id}/response"),
@@ -291,13 +280,7 @@ pub(crate) fn run_authz(wallet: PathBuf, cmd: AuthzCommand) -> CmdResult {
                 iat: now,
                 exp: now + 600,
                 dcql_query: DcqlQuery {
-                    credentials: vec![CredentialQuery {
-                        id: "credential".into(),
-                        format: satchel_core::sd_jwt::VC_TYP.into(),
-                        meta: Some(json!({"vct_values": [vct]})),
-                        claims: all,
-                        claim_sets,
-                    }],
+                    credentials: vec![query],
                 },
                 satchel: Terms {
                     purpose,

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use satchel_core::{
     authz::{
-        self, Approval, AuthorizationRequest, AuthorizationResponse, ClaimQuery, Controller,
-        CredentialQuery, DcqlQuery, PiplFlags, Selection, StatusCache, Terms, UsageLedger,
+        self, Approval, AuthorizationRequest, AuthorizationResponse, Controller, CredentialQuery,
+        DcqlQuery, PiplFlags, Selection, StatusCache, Terms, UsageLedger,
     },
     b64,
     client::{HttpRequest, ServerClient, Transport},
@@ -19,7 +19,7 @@ use satchel_core::{
     issuance::CredentialOffer,
     note::NoteVerifier,
     registry::{RegisteredRelyingParty, Registry},
-    sd_jwt::{self, ClaimPath},
+    sd_jwt::ClaimPath,
     unix_now, Jwk, KeyStore, KeyStoreSigner, MemberRole, Signer, SoftwareKey, SoftwareKeyStore,
     SpaceKind, Wallet,
 };
@@ -102,24 +102,8 @@ fn bank_request(
     claims: &[&str],
     optional: &[&str],
 ) -> AuthorizationRequest {
-    let all: Vec<ClaimQuery> = claims
-        .iter()
-        .chain(optional)
-        .map(|c| ClaimQuery {
-            id: Some((*c).into()),
-            path: json!([c]),
-        })
-        .collect();
-    let claim_sets = (!optional.is_empty()).then(|| {
-        vec![
-            claims.iter().map(|c| c.to_string()).collect(),
-            claims
-                .iter()
-                .chain(optional)
-                .map(|c| c.to_string())
-                .collect(),
-        ]
-    });
+    let query =
+        CredentialQuery::sd_jwt_vc(query, &[vct.to_owned()], &paths(claims), &paths(optional));
     let state = b64::encode(b64::random_bytes::<18>());
     AuthorizationRequest {
         client_id: BANK.into(),
@@ -129,13 +113,7 @@ fn bank_request(
         iat: now,
         exp: now + 600,
         dcql_query: DcqlQuery {
-            credentials: vec![CredentialQuery {
-                id: query.into(),
-                format: sd_jwt::VC_TYP.into(),
-                meta: Some(json!({"vct_values": [vct]})),
-                claims: all,
-                claim_sets,
-            }],
+            credentials: vec![query],
         },
         satchel: Terms {
             purpose: "IdentityVerification".into(),

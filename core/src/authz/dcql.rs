@@ -122,6 +122,39 @@ impl DcqlQuery {
 }
 
 impl CredentialQuery {
+    /// An SD-JWT VC query for `vct_values` asking `required` claims and,
+    /// optionally, `optional` ones (expressed as two claim sets: required
+    /// only, and all).
+    pub fn sd_jwt_vc(
+        id: &str,
+        vct_values: &[String],
+        required: &[ClaimPath],
+        optional: &[ClaimPath],
+    ) -> Self {
+        let claims: Vec<ClaimQuery> = required
+            .iter()
+            .chain(optional)
+            .enumerate()
+            .map(|(i, p)| ClaimQuery {
+                id: Some(format!("c{i}")),
+                path: p.to_json(),
+            })
+            .collect();
+        let claim_sets = (!optional.is_empty()).then(|| {
+            vec![
+                (0..required.len()).map(|i| format!("c{i}")).collect(),
+                claims.iter().filter_map(|c| c.id.clone()).collect(),
+            ]
+        });
+        CredentialQuery {
+            id: id.into(),
+            format: VC_TYP.into(),
+            meta: Some(serde_json::json!({ "vct_values": vct_values })),
+            claims,
+            claim_sets,
+        }
+    }
+
     /// The accepted `vct` values (empty: any).
     pub fn vct_values(&self) -> Vec<String> {
         self.meta
