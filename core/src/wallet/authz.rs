@@ -590,18 +590,8 @@ impl Wallet {
 
     /// The authorisations granted from a space, oldest first.
     pub fn authorizations(&self, space_id: &str) -> Result<Vec<StoredAuthorization>, WalletError> {
-        let conn = lock(&self.reader);
-        let mut stmt =
-            conn.prepare_cached("SELECT id, sealed FROM authorizations WHERE space_id = ?1")?;
-        let rows = stmt.query_map([space_id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
-        })?;
-        let mut out: Vec<StoredAuthorization> = rows
-            .map(|r| {
-                r.map_err(WalletError::from)
-                    .and_then(|(id, s)| self.open_record("authorizations", &id, &s))
-            })
-            .collect::<Result<_, _>>()?;
+        let mut out: Vec<StoredAuthorization> =
+            self.open_space_rows("authorizations", space_id, "id")?;
         out.sort_by_key(|a| a.created_at);
         Ok(out)
     }

@@ -70,17 +70,7 @@ impl Wallet {
 
     /// The members of an enterprise space.
     pub fn members(&self, space_id: &str) -> Result<Vec<Member>, WalletError> {
-        let conn = lock(&self.reader);
-        let mut stmt = conn.prepare_cached("SELECT id, sealed FROM members WHERE space_id = ?1")?;
-        let rows = stmt.query_map([space_id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
-        })?;
-        let mut out: Vec<Member> = rows
-            .map(|r| {
-                r.map_err(WalletError::from)
-                    .and_then(|(id, s)| self.open_record("members", &id, &s))
-            })
-            .collect::<Result<_, _>>()?;
+        let mut out: Vec<Member> = self.open_space_rows("members", space_id, "id")?;
         out.sort_by_key(|m| m.added_at);
         Ok(out)
     }

@@ -300,17 +300,7 @@ impl Wallet {
 
     /// Every provenance event of a space, in order.
     pub fn provenance(&self, space_id: &str) -> Result<Vec<ProvenanceEvent>, WalletError> {
-        let conn = lock(&self.reader);
-        let mut stmt = conn
-            .prepare_cached("SELECT id, sealed FROM provenance WHERE space_id = ?1 ORDER BY seq")?;
-        let rows = stmt.query_map([space_id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
-        })?;
-        rows.map(|r| {
-            let (id, sealed) = r?;
-            self.open_record("provenance", &id, &sealed)
-        })
-        .collect()
+        self.open_space_rows("provenance", space_id, "seq")
     }
 
     /// "Where did my credential go?": its events in order (issue, import,

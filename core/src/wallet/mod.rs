@@ -187,6 +187,28 @@ impl Wallet {
         seal_with(&self.data_key, format!("{table}/{id}").as_bytes(), &plain)
     }
 
+    /// Opens every sealed row of `table` belonging to `space_id`, in
+    /// `order` (an SQL ordering of that table's columns).
+    fn open_space_rows<T: DeserializeOwned>(
+        &self,
+        table: &'static str,
+        space_id: &str,
+        order: &'static str,
+    ) -> Result<Vec<T>, WalletError> {
+        let conn = lock(&self.reader);
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT id, sealed FROM {table} WHERE space_id = ?1 ORDER BY {order}"
+        ))?;
+        let rows = stmt.query_map([space_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        rows.map(|r| {
+            let (id, sealed) = r?;
+            self.open_record(table, &id, &sealed)
+        })
+        .collect()
+    }
+
     fn open_record<T: DeserializeOwned>(
         &self,
         table: &str,
