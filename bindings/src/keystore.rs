@@ -1,12 +1,13 @@
 //! `PlatformKeyStore`: the key store apps implement over Android
-//! Keystore/StrongBox or iOS Keychain/Secure Enclave, and its adapter to
+//! Keystore/StrongBox or iOS Keychain/Secure Enclave (async, so an
+//! implementation can wait for a biometric prompt), and its adapter to
 //! core's `KeyStore`.
 
 use std::{path::PathBuf, sync::Arc};
 
-use satchel_core::{self as core, Jwk, KeyStoreError as CoreKeyStoreError};
+use satchel_core::{self as core, runtime, Jwk, KeyStoreError as CoreKeyStoreError};
 
-use crate::{KeyStoreError, SatchelError};
+use crate::{run, KeyStoreError, SatchelError};
 
 /// The kinds of signing key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -26,43 +27,46 @@ impl From<KeyAlgorithm> for core::KeyAlgorithm {
     }
 }
 
-impl From<core::KeyAlgorithm> for KeyAlgorithm {
-    fn from(a: core::KeyAlgorithm) -> Self {
-        match a {
-            core::KeyAlgorithm::Es256 => KeyAlgorithm::Es256,
-            core::KeyAlgorithm::Ed25519 => KeyAlgorithm::Ed25519,
-        }
-    }
-}
-
 /// A store of private keys that never leave it. Implement it over the
-/// platform key store; every method may be called from any thread.
+/// platform key store. Every method is `suspend` in Kotlin and `async` in
+/// Swift: `sign` may wait for the user to confirm (BiometricPrompt,
+/// LocalAuthentication); throw `KeyStoreException.UserCancelled` when the
+/// user dismisses it.
 ///
 /// Public keys are returned as the platform exports them: a raw P-256 point
 /// (65 bytes), a raw Ed25519 key (32 bytes), or X.509 SubjectPublicKeyInfo
 /// DER (`PublicKey.getEncoded()` on Android). ES256 signatures may be DER
 /// (as Android and iOS produce them) or raw R‖S.
 #[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
 pub trait PlatformKeyStore: Send + Sync {
     /// Generates a signing key under `alias`; returns its public key.
     /// Must fail rather than overwrite an existing key.
-    fn generate_key(
+    async fn generate_key(
         &self,
         alias: String,
         algorithm: KeyAlgorithm,
     ) -> Result<Vec<u8>, KeyStoreError>;
     /// The public key under `alias`.
-    fn public_key(&self, alias: String) -> Result<Vec<u8>, KeyStoreError>;
+    async fn public_key(&self, alias: String) -> Result<Vec<u8>, KeyStoreError>;
     /// Signs `message` with the key under `alias`.
-    fn sign(&self, alias: String, message: Vec<u8>) -> Result<Vec<u8>, KeyStoreError>;
+    async fn sign(&self, alias: String, message: Vec<u8>) -> Result<Vec<u8>, KeyStoreError>;
     /// Deletes the key under `alias`; deleting a missing key succeeds.
-    fn delete_key(&self, alias: String) -> Result<(), KeyStoreError>;
+    async fn delete_key(&self, alias: String) -> Result<(), KeyStoreError>;
     /// Encrypts `data_key` under the wrapping key `alias`, creating it if needed.
-    fn wrap_data_key(&self, alias: String, data_key: Vec<u8>) -> Result<Vec<u8>, KeyStoreError>;
+    async fn wrap_data_key(
+        &self,
+        alias: String,
+        data_key: Vec<u8>,
+    ) -> Result<Vec<u8>, KeyStoreError>;
     /// Decrypts a key wrapped by `wrap_data_key`.
-    fn unwrap_data_key(&self, alias: String, wrapped: Vec<u8>) -> Result<Vec<u8>, KeyStoreError>;
+    async fn unwrap_data_key(
+        &self,
+        alias: String,
+        wrapped: Vec<u8>,
+    ) -> Result<Vec<u8>, KeyStoreError>;
     /// Whether the key under `alias` lives in secure hardware.
-    fn is_hardware_backed(&self, alias: String) -> Result<bool, KeyStoreError>;
+    async fn is_hardware_backed(&self, alias: String) -> Result<bool, KeyStoreError>;
 }
 
 /// Core's software key store, offered to apps for desktop and tests.
@@ -72,14 +76,15 @@ fn public_bytes(jwk: &Jwk) -> Result<Vec<u8>, KeyStoreError> {
     match jwk.verifying_key() {
         Ok(core::VerifyingKey::P256(p)) => Ok(p.to_vec()),
         Ok(core::VerifyingKey::Ed25519(k)) => Ok(k.to_vec()),
-        Err(e) => Err(KeyStoreError::Platform {
-            reason: e.to_string(),
+        Err(_) => Err(KeyStoreError::Platform {
+            reason: "the stored public key is unusable".into(),
         }),
     }
 }
 
+#[async_trait::async_trait]
 impl PlatformKeyStore for SoftwarePlatformKeyStore {
-    fn generate_key(
+    async fn generate_key(
         &self,
         alias: String,
         algorithm: KeyAlgorithm,
@@ -90,22 +95,30 @@ impl PlatformKeyStore for SoftwarePlatformKeyStore {
             algorithm.into(),
         )?)
     }
-    fn public_key(&self, alias: String) -> Result<Vec<u8>, KeyStoreError> {
+    async fn public_key(&self, alias: String) -> Result<Vec<u8>, KeyStoreError> {
         public_bytes(&core::KeyStore::public_key(&self.0, &alias)?)
     }
-    fn sign(&self, alias: String, message: Vec<u8>) -> Result<Vec<u8>, KeyStoreError> {
+    async fn sign(&self, alias: String, message: Vec<u8>) -> Result<Vec<u8>, KeyStoreError> {
         Ok(core::KeyStore::sign(&self.0, &alias, &message)?)
     }
-    fn delete_key(&self, alias: String) -> Result<(), KeyStoreError> {
+    async fn delete_key(&self, alias: String) -> Result<(), KeyStoreError> {
         Ok(core::KeyStore::delete_key(&self.0, &alias)?)
     }
-    fn wrap_data_key(&self, alias: String, data_key: Vec<u8>) -> Result<Vec<u8>, KeyStoreError> {
+    async fn wrap_data_key(
+        &self,
+        alias: String,
+        data_key: Vec<u8>,
+    ) -> Result<Vec<u8>, KeyStoreError> {
         Ok(core::KeyStore::wrap_data_key(&self.0, &alias, &data_key)?)
     }
-    fn unwrap_data_key(&self, alias: String, wrapped: Vec<u8>) -> Result<Vec<u8>, KeyStoreError> {
+    async fn unwrap_data_key(
+        &self,
+        alias: String,
+        wrapped: Vec<u8>,
+    ) -> Result<Vec<u8>, KeyStoreError> {
         Ok(core::KeyStore::unwrap_data_key(&self.0, &alias, &wrapped)?)
     }
-    fn is_hardware_backed(&self, alias: String) -> Result<bool, KeyStoreError> {
+    async fn is_hardware_backed(&self, alias: String) -> Result<bool, KeyStoreError> {
         Ok(core::KeyStore::is_hardware_backed(&self.0, &alias)?)
     }
 }
@@ -119,19 +132,43 @@ pub fn in_memory_key_store() -> Arc<dyn PlatformKeyStore> {
 /// A software key store in a file encrypted under `passphrase` (Argon2id);
 /// created if missing. Not hardware-backed: for desktop use.
 #[uniffi::export]
-pub fn file_key_store(
+pub async fn file_key_store(
     path: String,
     passphrase: String,
 ) -> Result<Arc<dyn PlatformKeyStore>, SatchelError> {
-    let store = core::SoftwareKeyStore::open(&PathBuf::from(path), &passphrase)?;
-    Ok(Arc::new(SoftwarePlatformKeyStore(store)))
+    run(move || {
+        let store = core::SoftwareKeyStore::open(&PathBuf::from(path), &passphrase)?;
+        Ok(Arc::new(SoftwarePlatformKeyStore(store)) as Arc<dyn PlatformKeyStore>)
+    })
+    .await
 }
 
-/// Adapts an app's `PlatformKeyStore` to core's `KeyStore`.
+/// Adapts an app's `PlatformKeyStore` to core's synchronous `KeyStore`.
+/// Core runs on the blocking pool, so waiting here for the app's suspend
+/// function holds a pool thread, never the app's.
 pub(crate) struct ForeignKeyStore(pub Arc<dyn PlatformKeyStore>);
 
+impl ForeignKeyStore {
+    fn wait<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(
+                Arc<dyn PlatformKeyStore>,
+            ) -> std::pin::Pin<
+                Box<dyn std::future::Future<Output = Result<T, KeyStoreError>> + Send>,
+            > + Send
+            + 'static,
+    ) -> Result<T, CoreKeyStoreError> {
+        let store = self.0.clone();
+        runtime::block_on(call(store))
+            .map_err(|_| CoreKeyStoreError::Platform("the key store call failed".into()))?
+            .map_err(Into::into)
+    }
+}
+
 fn jwk_of(bytes: Vec<u8>) -> Result<Jwk, CoreKeyStoreError> {
-    Jwk::from_public_key_bytes(&bytes).map_err(|e| CoreKeyStoreError::Platform(e.to_string()))
+    Jwk::from_public_key_bytes(&bytes).map_err(|_| {
+        CoreKeyStoreError::Platform("the key store returned an unusable public key".into())
+    })
 }
 
 impl core::KeyStore for ForeignKeyStore {
@@ -140,24 +177,38 @@ impl core::KeyStore for ForeignKeyStore {
         alias: &str,
         algorithm: core::KeyAlgorithm,
     ) -> Result<Jwk, CoreKeyStoreError> {
-        jwk_of(self.0.generate_key(alias.into(), algorithm.into())?)
+        let (alias, algorithm) = (alias.to_owned(), algorithm_of(algorithm));
+        jwk_of(self.wait(move |s| Box::pin(async move { s.generate_key(alias, algorithm).await }))?)
     }
     fn public_key(&self, alias: &str) -> Result<Jwk, CoreKeyStoreError> {
-        jwk_of(self.0.public_key(alias.into())?)
+        let alias = alias.to_owned();
+        jwk_of(self.wait(move |s| Box::pin(async move { s.public_key(alias).await }))?)
     }
     fn sign(&self, alias: &str, message: &[u8]) -> Result<Vec<u8>, CoreKeyStoreError> {
-        Ok(self.0.sign(alias.into(), message.to_vec())?)
+        let (alias, message) = (alias.to_owned(), message.to_vec());
+        self.wait(move |s| Box::pin(async move { s.sign(alias, message).await }))
     }
     fn delete_key(&self, alias: &str) -> Result<(), CoreKeyStoreError> {
-        Ok(self.0.delete_key(alias.into())?)
+        let alias = alias.to_owned();
+        self.wait(move |s| Box::pin(async move { s.delete_key(alias).await }))
     }
     fn wrap_data_key(&self, alias: &str, data_key: &[u8]) -> Result<Vec<u8>, CoreKeyStoreError> {
-        Ok(self.0.wrap_data_key(alias.into(), data_key.to_vec())?)
+        let (alias, key) = (alias.to_owned(), zeroize::Zeroizing::new(data_key.to_vec()));
+        self.wait(move |s| Box::pin(async move { s.wrap_data_key(alias, key.to_vec()).await }))
     }
     fn unwrap_data_key(&self, alias: &str, wrapped: &[u8]) -> Result<Vec<u8>, CoreKeyStoreError> {
-        Ok(self.0.unwrap_data_key(alias.into(), wrapped.to_vec())?)
+        let (alias, wrapped) = (alias.to_owned(), wrapped.to_vec());
+        self.wait(move |s| Box::pin(async move { s.unwrap_data_key(alias, wrapped).await }))
     }
     fn is_hardware_backed(&self, alias: &str) -> Result<bool, CoreKeyStoreError> {
-        Ok(self.0.is_hardware_backed(alias.into())?)
+        let alias = alias.to_owned();
+        self.wait(move |s| Box::pin(async move { s.is_hardware_backed(alias).await }))
+    }
+}
+
+fn algorithm_of(a: core::KeyAlgorithm) -> KeyAlgorithm {
+    match a {
+        core::KeyAlgorithm::Es256 => KeyAlgorithm::Es256,
+        core::KeyAlgorithm::Ed25519 => KeyAlgorithm::Ed25519,
     }
 }

@@ -1,55 +1,79 @@
 //! Satchel's Kotlin and Swift surface (uniffi proc-macros, library mode).
 //!
 //! This crate only converts and delegates: every rule lives in
-//! `satchel-core`. Objects are `Send + Sync`; Kotlin objects are
-//! `AutoCloseable`. Calls touch the local database and the key store, so
-//! apps call them off the main thread (e.g. `Dispatchers.IO`).
+//! `satchel-core`. Every call that touches the network, the key store or
+//! the database is `async` (Kotlin `suspend`, Swift `async`): it runs on the
+//! SDK's blocking pool, never on the caller's thread, and a cancelled
+//! coroutine or task stops it at its next safe point with nothing
+//! half-written. Value constructors and pure accessors stay synchronous.
+//! Objects are `Send + Sync`; Kotlin objects are `AutoCloseable`.
 
-mod authz;
 mod error;
 mod keystore;
+mod observe;
 mod records;
+mod relying;
 mod server;
 mod transport;
 mod wallet_authz;
+mod wallet_calls;
 
 use std::{path::PathBuf, sync::Arc};
 
-pub use authz::{
-    CredentialRequest, RelyingParty, RequestSpec, TrustRegistry, UseReceipt, VerifiedAuthorization,
-};
 pub use error::{KeyStoreError, SatchelError};
 pub use keystore::{file_key_store, in_memory_key_store, KeyAlgorithm, PlatformKeyStore};
+pub use observe::{ListenerError, WalletChange, WalletListener, WalletSubscription};
 pub use records::{
     Credential, CredentialFilter, CredentialStatus, Space, SpaceKind, VerifiedPresentation,
 };
-use satchel_core::{
-    self as core,
-    sd_jwt::{self, IssueOptions, KeyBindingCheck, TypPolicy, VerifyOptions},
-    Jwk, Signer,
+pub use relying::{
+    CredentialRequest, RelyingParty, RequestSpec, TrustRegistry, UseReceipt, VerifiedAuthorization,
 };
+use satchel_core::{self as core, runtime, sd_jwt, Jwk};
 pub use server::{AnchorReport, SatchelServer};
-pub use transport::{HttpHeader, HttpRequest, HttpResponse, HttpTransport, TransportError};
+pub use transport::{
+    https_transport, HttpHeader, HttpRequest, HttpResponse, HttpTransport, NetworkSettings,
+    TransportError,
+};
 pub use wallet_authz::{
-    ApprovalChoice, Approved, Authorization, Candidate, Delegation, DelegationScope, Member,
-    MemberRole, ProvenanceEvent, QueryMatch, RequestReview, RpTrust, Selection, Withdrawal,
+    AgentRole, ApprovalChoice, Approved, Authorization, AuthorizationState, Candidate, Delegation,
+    DelegationScope, Member, MemberRole, ProvenanceActivity, ProvenanceAgent, ProvenanceEvent,
+    QueryMatch, RequestReview, RpTrust, Selection, Withdrawal,
 };
 
 uniffi::setup_scaffolding!();
+
+/// Runs core work on the SDK's blocking pool; dropping the future (a
+/// cancelled coroutine or task) cancels the work at its next safe point.
+pub(crate) async fn run<T, F>(f: F) -> Result<T, SatchelError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, SatchelError> + Send + 'static,
+{
+    runtime::run_blocking(f).await
+}
 
 fn jwk(json: &str) -> Result<Jwk, SatchelError> {
     Ok(Jwk::from_json(json)?)
 }
 
-fn now_or(now: Option<i64>) -> i64 {
-    now.unwrap_or_else(core::unix_now)
-}
-
 /// The wallet: spaces and their credentials, encrypted on the device.
-/// Open one per file and share it across threads.
+/// Open one per file and share it across threads and screens.
 #[derive(uniffi::Object)]
 pub struct Wallet {
-    pub(crate) inner: core::Wallet,
+    pub(crate) inner: Arc<core::Wallet>,
+}
+
+impl Wallet {
+    /// Runs `f` with the core wallet on the blocking pool.
+    pub(crate) async fn with<T, F>(&self, f: F) -> Result<T, SatchelError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&core::Wallet) -> Result<T, SatchelError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        run(move || f(&inner)).await
+    }
 }
 
 #[uniffi::export]
@@ -57,114 +81,153 @@ impl Wallet {
     /// Opens (or creates) the wallet database at `path`. Its data key is
     /// wrapped by `key_store`, which also holds every space's holder key.
     #[uniffi::constructor]
-    pub fn open(
+    pub async fn open(
         path: String,
         key_store: Arc<dyn PlatformKeyStore>,
     ) -> Result<Arc<Self>, SatchelError> {
-        let ks: Arc<dyn core::KeyStore> = Arc::new(keystore::ForeignKeyStore(key_store));
-        Ok(Arc::new(Wallet {
-            inner: core::Wallet::open(&PathBuf::from(path), ks)?,
-        }))
+        run(move || {
+            let ks: Arc<dyn core::KeyStore> = Arc::new(keystore::ForeignKeyStore(key_store));
+            let inner = core::Wallet::open(&PathBuf::from(path), ks)?;
+            Ok(Arc::new(Wallet {
+                inner: Arc::new(inner),
+            }))
+        })
+        .await
     }
 
     /// Creates a space with a new ES256 holder key.
-    pub fn create_space(&self, name: String, kind: SpaceKind) -> Result<Space, SatchelError> {
-        Ok(self.inner.create_space(&name, kind.into())?.into())
+    pub async fn create_space(&self, name: String, kind: SpaceKind) -> Result<Space, SatchelError> {
+        self.with(move |w| Ok(w.create_space(&name, kind.into())?.into()))
+            .await
     }
 
     /// All spaces, oldest first.
-    pub fn spaces(&self) -> Result<Vec<Space>, SatchelError> {
-        Ok(self.inner.spaces()?.into_iter().map(Into::into).collect())
+    pub async fn spaces(&self) -> Result<Vec<Space>, SatchelError> {
+        self.with(|w| Ok(w.spaces()?.into_iter().map(Into::into).collect()))
+            .await
     }
 
     /// Deletes a space, its credentials and its holder key.
-    pub fn delete_space(&self, space_id: String) -> Result<(), SatchelError> {
-        Ok(self.inner.delete_space(&space_id)?)
+    pub async fn delete_space(&self, space_id: String) -> Result<(), SatchelError> {
+        self.with(move |w| Ok(w.delete_space(&space_id)?)).await
     }
 
     /// Trusts an issuer key (JWK JSON) for credentials whose `iss` is `issuer`.
-    pub fn add_trusted_issuer(
+    pub async fn add_trusted_issuer(
         &self,
         issuer: String,
         issuer_jwk: String,
     ) -> Result<(), SatchelError> {
-        Ok(self.inner.add_trusted_issuer(&issuer, &jwk(&issuer_jwk)?)?)
+        let key = jwk(&issuer_jwk)?;
+        self.with(move |w| Ok(w.add_trusted_issuer(&issuer, &key)?))
+            .await
     }
 
     /// Verifies an SD-JWT VC as issued and stores it encrypted in the space.
     /// `issuer_jwk` (JWK JSON) overrides the trusted issuer keys.
-    pub fn import_credential(
+    pub async fn import_credential(
         &self,
         space_id: String,
         sd_jwt: String,
         issuer_jwk: Option<String>,
     ) -> Result<Credential, SatchelError> {
         let key = issuer_jwk.as_deref().map(jwk).transpose()?;
-        Ok(self
-            .inner
-            .import_credential(&space_id, &sd_jwt, key.as_ref(), core::unix_now())?
-            .into())
+        self.with(move |w| {
+            Ok(
+                w.import_credential(&space_id, &sd_jwt, key.as_ref(), core::unix_now())?
+                    .into(),
+            )
+        })
+        .await
     }
 
     /// Credentials of a space that match `filter`, in import order.
-    pub fn credentials(
+    pub async fn credentials(
         &self,
         space_id: String,
         filter: CredentialFilter,
     ) -> Result<Vec<Credential>, SatchelError> {
-        let filter: core::CredentialFilter = filter.into();
-        let now = if filter.now == 0 {
-            core::unix_now()
-        } else {
-            filter.now
-        };
-        Ok(self
-            .inner
-            .credentials(&space_id, &filter)?
-            .into_iter()
-            .map(|c| Credential::from_core(c, now))
-            .collect())
+        self.with(move |w| {
+            let now = core::unix_now();
+            let filter = filter.into_core(now);
+            Ok(w.credentials(&space_id, &filter)?
+                .into_iter()
+                .map(|c| Credential::from_core(c, now))
+                .collect())
+        })
+        .await
     }
 
     /// One credential.
-    pub fn credential(&self, credential_id: String) -> Result<Credential, SatchelError> {
-        Ok(self.inner.credential(&credential_id)?.into())
+    pub async fn credential(&self, credential_id: String) -> Result<Credential, SatchelError> {
+        self.with(move |w| Ok(w.credential(&credential_id)?.into()))
+            .await
     }
 
     /// Deletes a credential.
-    pub fn delete_credential(&self, credential_id: String) -> Result<(), SatchelError> {
-        Ok(self.inner.delete_credential(&credential_id)?)
+    pub async fn delete_credential(&self, credential_id: String) -> Result<(), SatchelError> {
+        self.with(move |w| Ok(w.delete_credential(&credential_id)?))
+            .await
     }
 
     /// Sets (or with `null`/`nil` clears) a credential's label.
-    pub fn set_label(
+    pub async fn set_label(
         &self,
         credential_id: String,
         label: Option<String>,
     ) -> Result<Credential, SatchelError> {
-        Ok(self
-            .inner
-            .set_label(&credential_id, label.as_deref())?
-            .into())
+        self.with(move |w| Ok(w.set_label(&credential_id, label.as_deref())?.into()))
+            .await
     }
 
     /// Presents a credential to `audience`, disclosing only the claims at
     /// `claim_paths` (dotted: `address.street`, `nationalities.0`,
     /// `nationalities.*`), with a key-binding JWT over `nonce`.
-    pub fn present(
+    pub async fn present(
         &self,
         credential_id: String,
         claim_paths: Vec<String>,
         audience: String,
         nonce: String,
     ) -> Result<String, SatchelError> {
-        Ok(self.inner.present(
-            &credential_id,
-            &records::claim_paths(&claim_paths)?,
-            &audience,
-            &nonce,
-            core::unix_now(),
-        )?)
+        let paths = records::claim_paths(&claim_paths)?;
+        self.with(move |w| {
+            Ok(w.present(&credential_id, &paths, &audience, &nonce, core::unix_now())?)
+        })
+        .await
+    }
+
+    /// Receives a credential offered with a pre-authorised code
+    /// (OpenID4VCI 1.0; `offer` is the offer JSON or an
+    /// `openid-credential-offer://` URI) into the space. The issuer must be
+    /// in `registry`; the proof of possession is signed by the space's
+    /// holder key; the credential is verified before it is stored.
+    /// `transport` defaults to the built-in HTTPS stack.
+    pub async fn receive_credential(
+        &self,
+        space_id: String,
+        offer: String,
+        registry: Arc<TrustRegistry>,
+        transport: Option<Arc<dyn HttpTransport>>,
+    ) -> Result<Credential, SatchelError> {
+        let transport = transport::transport_for(transport)?;
+        self.with(move |w| {
+            let offer = core::issuance::CredentialOffer::parse(&offer)?;
+            Ok(w.receive_credential(
+                &space_id,
+                &offer,
+                transport.as_ref(),
+                &registry.inner,
+                core::unix_now(),
+            )?
+            .into())
+        })
+        .await
+    }
+
+    /// Where status lists are published: the server's `…/status`.
+    pub async fn set_status_base(&self, base: String) -> Result<(), SatchelError> {
+        self.with(move |w| Ok(w.set_status_base(&base)?)).await
     }
 }
 
@@ -179,23 +242,14 @@ pub fn verify_presentation(
     nonce: Option<String>,
     now: Option<i64>,
 ) -> Result<VerifiedPresentation, SatchelError> {
-    let key_binding = match (audience, nonce) {
-        (Some(a), Some(n)) => Some(KeyBindingCheck::new(&a, &n)),
+    let key_binding = match (&audience, &nonce) {
+        (Some(a), Some(n)) => Some((a.as_str(), n.as_str())),
         (None, None) => None,
-        _ => {
-            return Err(SatchelError::InvalidInput(
-                "give both audience and nonce, or neither".into(),
-            ))
-        }
-    };
-    let options = VerifyOptions {
-        typ: TypPolicy::SdJwtVc,
-        now: now_or(now),
-        leeway: 60,
-        key_binding,
+        _ => return Err(error::invalid("give both audience and nonce, or neither")),
     };
     let vk = jwk(&issuer_jwk)?.verifying_key()?;
-    Ok(sd_jwt::verify(&presentation, &vk, &options)?.into())
+    let now = now.unwrap_or_else(core::unix_now);
+    Ok(sd_jwt::verify_presentation(&presentation, &vk, key_binding, now)?.into())
 }
 
 /// The RFC 7638 thumbprint of a public JWK (JSON).
@@ -223,7 +277,7 @@ impl SoftwareIssuer {
 
     /// The issuer's public key as JWK JSON.
     pub fn public_jwk(&self) -> String {
-        self.key.public_jwk().to_value().to_string()
+        core::Signer::public_jwk(&self.key).to_value().to_string()
     }
 
     /// Issues an SD-JWT VC. `claims_json` is the JSON object of claims
@@ -235,19 +289,11 @@ impl SoftwareIssuer {
         disclosable: Vec<String>,
         holder_jwk: Option<String>,
     ) -> Result<String, SatchelError> {
-        let mut claims: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&claims_json)
-                .map_err(|_| SatchelError::InvalidInput("claims must be a JSON object".into()))?;
-        if let Some(h) = holder_jwk {
-            claims.insert(
-                "cnf".into(),
-                serde_json::json!({ "jwk": jwk(&h)?.to_value() }),
-            );
-        }
-        Ok(sd_jwt::issue(
-            &claims,
+        let holder = holder_jwk.as_deref().map(jwk).transpose()?;
+        Ok(sd_jwt::issue_vc(
+            &claims_json,
             &records::claim_paths(&disclosable)?,
-            &IssueOptions::default(),
+            holder.as_ref(),
             &self.key,
         )?)
     }

@@ -9,10 +9,12 @@ use crate::SatchelError;
 
 /// Parses dotted claim paths (`address.street`, `nationalities.0`, `nationalities.*`).
 pub(crate) fn claim_paths(dotted: &[String]) -> Result<Vec<ClaimPath>, SatchelError> {
-    dotted
-        .iter()
-        .map(|p| ClaimPath::parse_dotted(p).map_err(|e| SatchelError::InvalidInput(e.to_string())))
-        .collect()
+    Ok(ClaimPath::parse_dotted_list(dotted)?)
+}
+
+/// Renders claim paths in their dotted form.
+pub(crate) fn dotted(paths: &[ClaimPath]) -> Vec<String> {
+    paths.iter().map(ClaimPath::to_dotted).collect()
 }
 
 /// Whose space it is.
@@ -166,14 +168,14 @@ pub struct CredentialFilter {
     pub expires_before: Option<i64>,
 }
 
-impl From<CredentialFilter> for core::CredentialFilter {
-    fn from(f: CredentialFilter) -> Self {
+impl CredentialFilter {
+    pub(crate) fn into_core(self, now: i64) -> core::CredentialFilter {
         core::CredentialFilter {
-            vct: f.vct,
-            issuer: f.issuer,
-            status: f.status.map(Into::into),
-            expires_before: f.expires_before,
-            now: 0,
+            vct: self.vct,
+            issuer: self.issuer,
+            status: self.status.map(Into::into),
+            expires_before: self.expires_before,
+            now,
         }
     }
 }

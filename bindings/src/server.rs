@@ -1,28 +1,16 @@
 //! `SatchelServer`: a device's connection to the reference server (signed
-//! requests with a device key from the platform key store, over the app's
-//! HTTP stack): space registration, status list publishing, consent-log
-//! anchoring.
+//! requests with a device key from the platform key store, over the
+//! built-in HTTPS stack or the app's own): space registration, status list
+//! publishing, consent-log anchoring.
 
 use std::sync::Arc;
 
-use satchel_core::{self as core, client::ClientError, note::NoteVerifier};
+use satchel_core::{self as core, note::NoteVerifier};
 
 use crate::{
-    keystore::ForeignKeyStore, transport::ForeignTransport, HttpTransport, PlatformKeyStore,
-    SatchelError, Wallet,
+    keystore::ForeignKeyStore, run, transport, HttpTransport, PlatformKeyStore, SatchelError,
+    Wallet,
 };
-
-impl From<ClientError> for SatchelError {
-    fn from(e: ClientError) -> Self {
-        let msg = e.to_string();
-        match e {
-            ClientError::Transport(_) => SatchelError::Network(msg),
-            ClientError::Server { status: 404, .. } => SatchelError::NotFound(msg),
-            ClientError::Signing(_) => SatchelError::KeyStore(msg),
-            _ => SatchelError::Rejected(msg),
-        }
-    }
-}
 
 /// What an anchoring run did.
 #[derive(Debug, Clone, uniffi::Record)]
@@ -48,91 +36,108 @@ impl From<core::AnchorReport> for AnchorReport {
 /// This device's connection to a Satchel server.
 #[derive(uniffi::Object)]
 pub struct SatchelServer {
-    client: core::client::ServerClient,
+    client: Arc<core::client::ServerClient>,
 }
 
 #[uniffi::export]
 impl SatchelServer {
-    /// Connects as device `device_id`, signing with the ES256 key under
-    /// `device_key_alias` in `key_store` (created if missing), over `transport`.
+    /// Connects to the server at `base_url` as device `device_id`, signing
+    /// with the ES256 key under `device_key_alias` in `key_store` (created
+    /// if missing), over `transport` (default: the built-in HTTPS stack).
     #[uniffi::constructor]
-    pub fn new(
+    pub async fn connect(
         base_url: String,
         device_id: String,
         device_key_alias: String,
         key_store: Arc<dyn PlatformKeyStore>,
-        transport: Arc<dyn HttpTransport>,
+        transport: Option<Arc<dyn HttpTransport>>,
     ) -> Result<Arc<Self>, SatchelError> {
-        let ks: Arc<dyn core::KeyStore> = Arc::new(ForeignKeyStore(key_store));
-        if let Err(core::KeyStoreError::NotFound(_)) = ks.public_key(&device_key_alias) {
-            ks.generate_key(&device_key_alias, core::KeyAlgorithm::Es256)?;
-        }
-        let signer = Arc::new(core::KeyStoreSigner::new(ks, &device_key_alias)?);
-        let client = core::client::ServerClient::new(
-            &base_url,
-            &device_id,
-            signer,
-            Arc::new(ForeignTransport(transport)),
-        );
-        Ok(Arc::new(SatchelServer { client }))
+        let transport = transport::transport_for(transport)?;
+        run(move || {
+            let ks: Arc<dyn core::KeyStore> = Arc::new(ForeignKeyStore(key_store));
+            let signer = core::KeyStoreSigner::get_or_create(ks, &device_key_alias)?;
+            let client =
+                core::client::ServerClient::new(&base_url, &device_id, Arc::new(signer), transport);
+            Ok(Arc::new(SatchelServer {
+                client: Arc::new(client),
+            }))
+        })
+        .await
     }
 
     /// Registers a space of `wallet` with this device as its first device
     /// (the space key proves possession).
-    pub fn register_space(
+    pub async fn register_space(
         &self,
         wallet: Arc<Wallet>,
         space_id: String,
     ) -> Result<(), SatchelError> {
-        let space = wallet.inner.space(&space_id)?;
-        let signer = core::KeyStoreSigner::new(wallet.inner.keystore(), &space.holder_key_alias)?;
-        Ok(self.client.register_space(&space_id, &signer)?)
+        let client = self.client.clone();
+        wallet
+            .with(move |w| Ok(w.register_space(&space_id, &client)?))
+            .await
     }
 
-    /// Publishes a space's status list (e.g. after a withdrawal).
-    pub fn publish_status_list(&self, space_id: String, token: String) -> Result<(), SatchelError> {
-        Ok(self.client.publish_status_list(&space_id, &token)?)
+    /// Publishes a status list token of a space (e.g. the one a withdrawal
+    /// returned).
+    pub async fn publish_status_list(
+        &self,
+        space_id: String,
+        token: String,
+    ) -> Result<(), SatchelError> {
+        let client = self.client.clone();
+        run(move || Ok(client.publish_status_list(&space_id, &token)?)).await
     }
 }
 
 fn verifier(log_key: &str) -> Result<NoteVerifier, SatchelError> {
-    NoteVerifier::parse(log_key).map_err(|e| SatchelError::InvalidInput(format!("log key: {e}")))
+    NoteVerifier::parse(log_key).map_err(|_| crate::error::invalid("malformed log key"))
 }
 
 #[uniffi::export]
 impl Wallet {
-    /// Where status lists are published: the server's `…/status`.
-    pub fn set_status_base(&self, base: String) -> Result<(), SatchelError> {
-        Ok(self.inner.set_status_base(&base)?)
+    /// Publishes the space's current status list through `server`; returns
+    /// the URI it is published under.
+    pub async fn publish_status_list(
+        &self,
+        space_id: String,
+        server: Arc<SatchelServer>,
+    ) -> Result<String, SatchelError> {
+        self.with(move |w| Ok(w.publish_status_list(&space_id, &server.client)?))
+            .await
     }
 
     /// Anchors the space's consent log in the server's transparency log and
     /// proves every anchored record is there, under a checkpoint consistent
     /// with the last one seen. `log_key` is the log's verifier key
     /// (`<origin>+<hash>+<key>`), pinned by the app.
-    pub fn anchor_consent_log(
+    pub async fn anchor_consent_log(
         &self,
         space_id: String,
         server: Arc<SatchelServer>,
         log_key: String,
     ) -> Result<AnchorReport, SatchelError> {
-        Ok(self
-            .inner
-            .anchor_consent_log(&space_id, &server.client, &verifier(&log_key)?)?
-            .into())
+        let verifier = verifier(&log_key)?;
+        self.with(move |w| {
+            Ok(w.anchor_consent_log(&space_id, &server.client, &verifier)?
+                .into())
+        })
+        .await
     }
 
     /// Re-checks the anchored consent log: detects dropped or changed local
     /// records and a forked server.
-    pub fn verify_anchors(
+    pub async fn verify_anchors(
         &self,
         space_id: String,
         server: Arc<SatchelServer>,
         log_key: String,
     ) -> Result<AnchorReport, SatchelError> {
-        Ok(self
-            .inner
-            .verify_anchors(&space_id, &server.client, &verifier(&log_key)?)?
-            .into())
+        let verifier = verifier(&log_key)?;
+        self.with(move |w| {
+            Ok(w.verify_anchors(&space_id, &server.client, &verifier)?
+                .into())
+        })
+        .await
     }
 }

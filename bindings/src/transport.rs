@@ -1,11 +1,15 @@
-//! `HttpTransport`: the HTTP stack apps bring (OkHttp, URLSession), and
-//! the network calls that use it.
+//! The network: the built-in HTTPS stack (default), or `HttpTransport`,
+//! the HTTP stack an app brings (OkHttp, URLSession) for pinning or proxies.
 
 use std::sync::Arc;
 
-use satchel_core::{self as core, client};
+use satchel_core::{
+    client::{self, ClientError},
+    net::{self, HttpsTransport, PlainHttp},
+    runtime,
+};
 
-use crate::{authz::TrustRegistry, Credential, SatchelError, Wallet};
+use crate::SatchelError;
 
 /// An HTTP header.
 #[derive(Debug, Clone, uniffi::Record)]
@@ -46,7 +50,7 @@ pub enum TransportError {
     /// The request could not be sent or answered.
     #[error("transport failed: {reason}")]
     Failed {
-        /// What happened.
+        /// What happened (no URL, no body: they may hold secrets).
         reason: String,
     },
 }
@@ -57,68 +61,146 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for TransportError {
     }
 }
 
-/// Sends HTTP requests for Satchel, with the app's own HTTP stack (and its
-/// TLS configuration). Called off the main thread; may block.
+/// Sends HTTP requests for Satchel. Implement it to use the app's own HTTP
+/// stack; `send` is `suspend` in Kotlin and `async` in Swift. Return any
+/// HTTP status as a response; throw only when no answer came. Do not
+/// follow redirects: signed requests are bound to their URL.
 #[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
 pub trait HttpTransport: Send + Sync {
     /// Sends one request and returns the answer (any status).
-    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
 }
 
-/// Adapts an app's `HttpTransport` to core's `Transport`.
-pub(crate) struct ForeignTransport(pub Arc<dyn HttpTransport>);
-
-fn headers(h: &[(String, String)]) -> Vec<HttpHeader> {
-    h.iter()
-        .map(|(name, value)| HttpHeader {
-            name: name.clone(),
-            value: value.clone(),
-        })
-        .collect()
+/// Settings of the built-in HTTPS stack.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct NetworkSettings {
+    /// Time to connect (TCP and TLS), milliseconds.
+    #[uniffi(default = 10000)]
+    pub connect_timeout_ms: u32,
+    /// Time for a whole exchange, milliseconds.
+    #[uniffi(default = 30000)]
+    pub timeout_ms: u32,
+    /// Answers larger than this are refused, bytes.
+    #[uniffi(default = 4194304)]
+    pub max_response_bytes: u32,
+    /// Extra trust anchors (PEM) beside the public roots.
+    #[uniffi(default = [])]
+    pub extra_roots_pem: Vec<String>,
+    /// Trust only `extra_roots_pem` (a private CA).
+    #[uniffi(default = false)]
+    pub only_extra_roots: bool,
+    /// Allow plain `http://` to any host (test networks only). Loopback
+    /// hosts are always allowed.
+    #[uniffi(default = false)]
+    pub allow_plain_http: bool,
 }
+
+impl From<NetworkSettings> for net::NetworkConfig {
+    fn from(s: NetworkSettings) -> Self {
+        net::NetworkConfig {
+            connect_timeout: std::time::Duration::from_millis(s.connect_timeout_ms.into()),
+            timeout: std::time::Duration::from_millis(s.timeout_ms.into()),
+            max_response_bytes: s.max_response_bytes as usize,
+            extra_roots_pem: s.extra_roots_pem,
+            only_extra_roots: s.only_extra_roots,
+            plain_http: if s.allow_plain_http {
+                PlainHttp::Anywhere
+            } else {
+                PlainHttp::LoopbackOnly
+            },
+        }
+    }
+}
+
+/// The built-in stack as an `HttpTransport`.
+struct BuiltinTransport(HttpsTransport);
+
+#[async_trait::async_trait]
+impl HttpTransport for BuiltinTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let answer =
+            self.0
+                .send_async(into_core(request))
+                .await
+                .map_err(|e| TransportError::Failed {
+                    reason: e.to_string(),
+                })?;
+        Ok(from_core(answer))
+    }
+}
+
+/// The built-in HTTPS stack (rustls, Mozilla roots plus `settings`' extra
+/// anchors) with custom settings. Calls that take an optional transport use
+/// it with default settings when given none.
+#[uniffi::export]
+pub fn https_transport(settings: NetworkSettings) -> Result<Arc<dyn HttpTransport>, SatchelError> {
+    Ok(Arc::new(BuiltinTransport(HttpsTransport::with_config(
+        &settings.into(),
+    )?)))
+}
+
+fn into_core(r: HttpRequest) -> client::HttpRequest {
+    client::HttpRequest {
+        method: r.method,
+        url: r.url,
+        headers: r.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+        body: r.body,
+    }
+}
+
+fn from_core(r: client::HttpResponse) -> HttpResponse {
+    HttpResponse {
+        status: r.status,
+        headers: r
+            .headers
+            .into_iter()
+            .map(|(name, value)| HttpHeader { name, value })
+            .collect(),
+        body: r.body,
+    }
+}
+
+/// Adapts an `HttpTransport` to core's synchronous `Transport` (core runs
+/// on the blocking pool; the app's suspend function runs on its own side).
+struct ForeignTransport(Arc<dyn HttpTransport>);
 
 impl client::Transport for ForeignTransport {
-    fn send(&self, r: client::HttpRequest) -> Result<client::HttpResponse, client::ClientError> {
-        let answer = self
-            .0
-            .send(HttpRequest {
-                method: r.method,
-                url: r.url,
-                headers: headers(&r.headers),
-                body: r.body,
-            })
-            .map_err(|e| client::ClientError::Transport(e.to_string()))?;
-        Ok(client::HttpResponse {
-            status: answer.status,
-            headers: answer
+    fn send(&self, r: client::HttpRequest) -> Result<client::HttpResponse, ClientError> {
+        runtime::check_cancelled().map_err(|_| ClientError::Cancelled)?;
+        let transport = self.0.clone();
+        let request = HttpRequest {
+            method: r.method,
+            url: r.url,
+            headers: r
                 .headers
                 .into_iter()
-                .map(|h| (h.name, h.value))
+                .map(|(name, value)| HttpHeader { name, value })
                 .collect(),
-            body: answer.body,
-        })
+            body: r.body,
+        };
+        let answer = runtime::block_on(async move { transport.send(request).await })
+            .map_err(|_| ClientError::Transport("the app's transport failed".into()))?
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        runtime::check_cancelled().map_err(|_| ClientError::Cancelled)?;
+        Ok(into_core_response(answer))
     }
 }
 
-#[uniffi::export]
-impl Wallet {
-    /// Receives a credential offered with a pre-authorised code
-    /// (OpenID4VCI 1.0; `offer` is the offer JSON or an
-    /// `openid-credential-offer://` URI) into the space. The issuer must be
-    /// in `registry`; the proof of possession is signed by the space's
-    /// holder key; the credential is verified before it is stored.
-    pub fn receive_credential(
-        &self,
-        space_id: String,
-        offer: String,
-        transport: Arc<dyn HttpTransport>,
-        registry: Arc<TrustRegistry>,
-    ) -> Result<Credential, SatchelError> {
-        let offer = core::issuance::CredentialOffer::parse(&offer)?;
-        let t = ForeignTransport(transport);
-        Ok(self
-            .inner
-            .receive_credential(&space_id, &offer, &t, &registry.inner, core::unix_now())?
-            .into())
+fn into_core_response(a: HttpResponse) -> client::HttpResponse {
+    client::HttpResponse {
+        status: a.status,
+        headers: a.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+        body: a.body,
     }
+}
+
+/// The transport a call uses: the app's, or the built-in one.
+pub(crate) fn transport_for(
+    app: Option<Arc<dyn HttpTransport>>,
+) -> Result<Arc<dyn client::Transport>, SatchelError> {
+    Ok(match app {
+        Some(t) => Arc::new(ForeignTransport(t)),
+        None => Arc::new(HttpsTransport::new()?),
+    })
 }

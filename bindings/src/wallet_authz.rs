@@ -1,10 +1,6 @@
-//! The wallet's authorisation, consent, provenance and enterprise calls.
+//! The wallet's authorisation, consent, provenance and enterprise records.
 
-use std::sync::Arc;
-
-use satchel_core::{self as core, authz, delegation::DelegationScope as CoreScope};
-
-use crate::{authz::TrustRegistry, records::claim_paths, SatchelError, Wallet};
+use satchel_core as core;
 
 /// How far the holder can trust who is asking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -72,8 +68,10 @@ pub struct RequestReview {
     pub third_party: bool,
     /// PIPL separate consent: cross-border transfer.
     pub cross_border: bool,
-    /// Controller name and contact.
-    pub controller: String,
+    /// Controller (data handler) name.
+    pub controller_name: String,
+    /// How to reach the controller (PIPL art. 17).
+    pub controller_contact: String,
     /// Matches per credential query.
     pub matches: Vec<QueryMatch>,
 }
@@ -138,8 +136,8 @@ pub struct Authorization {
     pub rp_name: Option<String>,
     /// DPV purpose.
     pub purpose: String,
-    /// `active`, `withdrawn` or `expired`.
-    pub state: String,
+    /// Active, withdrawn or expired.
+    pub state: AuthorizationState,
     /// Window.
     pub not_before: i64,
     /// Window.
@@ -150,6 +148,109 @@ pub struct Authorization {
     pub uses: u32,
 }
 
+/// Where an authorisation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum AuthorizationState {
+    /// Usable within its window and count.
+    Active,
+    /// Withdrawn by the holder.
+    Withdrawn,
+    /// Its window ended.
+    Expired,
+}
+
+impl From<core::AuthorizationState> for AuthorizationState {
+    fn from(s: core::AuthorizationState) -> Self {
+        match s {
+            core::AuthorizationState::Active => AuthorizationState::Active,
+            core::AuthorizationState::Withdrawn => AuthorizationState::Withdrawn,
+            core::AuthorizationState::Expired => AuthorizationState::Expired,
+        }
+    }
+}
+
+/// What happened in a provenance event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ProvenanceActivity {
+    /// The issuer issued the credential.
+    Issue,
+    /// The credential entered the wallet.
+    Import,
+    /// A presentation was made from the credential.
+    Present,
+    /// A data-use authorisation was signed.
+    Authorize,
+    /// A request was refused.
+    Refuse,
+    /// The relying party used the data (receipted).
+    Use,
+    /// An enterprise delegated presenting a licence to an agent.
+    Delegate,
+    /// An authorisation (or delegation) was withdrawn.
+    Withdraw,
+    /// An authorisation's window ended.
+    Expire,
+    /// The credential was deleted.
+    Delete,
+}
+
+impl From<core::provenance::Activity> for ProvenanceActivity {
+    fn from(a: core::provenance::Activity) -> Self {
+        use core::provenance::Activity as A;
+        match a {
+            A::Issue => Self::Issue,
+            A::Import => Self::Import,
+            A::Present => Self::Present,
+            A::Authorize => Self::Authorize,
+            A::Refuse => Self::Refuse,
+            A::Use => Self::Use,
+            A::Delegate => Self::Delegate,
+            A::Withdraw => Self::Withdraw,
+            A::Expire => Self::Expire,
+            A::Delete => Self::Delete,
+        }
+    }
+}
+
+/// The part an agent plays in a provenance event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum AgentRole {
+    /// Credential issuer.
+    Issuer,
+    /// The citizen or company holding the credential.
+    Holder,
+    /// The wallet software.
+    Wallet,
+    /// The relying party.
+    RelyingParty,
+    /// A staff member acting for a company.
+    Agent,
+}
+
+impl From<core::provenance::AgentRole> for AgentRole {
+    fn from(r: core::provenance::AgentRole) -> Self {
+        use core::provenance::AgentRole as R;
+        match r {
+            R::Issuer => Self::Issuer,
+            R::Holder => Self::Holder,
+            R::Wallet => Self::Wallet,
+            R::RelyingParty => Self::RelyingParty,
+            R::Agent => Self::Agent,
+        }
+    }
+}
+
+/// An agent taking part in a provenance event.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ProvenanceAgent {
+    /// Identifier (URL, URN).
+    pub id: String,
+    /// Its part.
+    pub role: AgentRole,
+    /// Display name, when known.
+    pub name: Option<String>,
+}
+
 /// A provenance event.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct ProvenanceEvent {
@@ -157,12 +258,32 @@ pub struct ProvenanceEvent {
     pub id: String,
     /// Unix seconds.
     pub time: i64,
-    /// `issue`, `import`, `present`, `authorize`, `use`, `withdraw`, …
-    pub activity: String,
-    /// Agents as `role:id`.
-    pub agents: Vec<String>,
+    /// What happened.
+    pub activity: ProvenanceActivity,
+    /// Who took part.
+    pub agents: Vec<ProvenanceAgent>,
     /// Short description.
     pub note: Option<String>,
+}
+
+impl From<core::provenance::ProvenanceEvent> for ProvenanceEvent {
+    fn from(e: core::provenance::ProvenanceEvent) -> Self {
+        ProvenanceEvent {
+            activity: e.activity.into(),
+            agents: e
+                .agents
+                .into_iter()
+                .map(|a| ProvenanceAgent {
+                    id: a.id,
+                    role: a.role.into(),
+                    name: a.name,
+                })
+                .collect(),
+            id: e.id,
+            time: e.time,
+            note: e.note,
+        }
+    }
 }
 
 /// A member's role.
@@ -174,6 +295,26 @@ pub enum MemberRole {
     Administrator,
     /// 经办人: may present under a delegation.
     Agent,
+}
+
+impl From<MemberRole> for core::MemberRole {
+    fn from(r: MemberRole) -> Self {
+        match r {
+            MemberRole::LegalRepresentative => core::MemberRole::LegalRepresentative,
+            MemberRole::Administrator => core::MemberRole::Administrator,
+            MemberRole::Agent => core::MemberRole::Agent,
+        }
+    }
+}
+
+impl From<core::MemberRole> for MemberRole {
+    fn from(r: core::MemberRole) -> Self {
+        match r {
+            core::MemberRole::LegalRepresentative => MemberRole::LegalRepresentative,
+            core::MemberRole::Administrator => MemberRole::Administrator,
+            core::MemberRole::Agent => MemberRole::Agent,
+        }
+    }
 }
 
 /// A member of an enterprise space.
@@ -211,329 +352,4 @@ pub struct Delegation {
     pub id: String,
     /// The delegation credential to hand to the agent.
     pub token: String,
-}
-
-fn dotted(paths: &[core::sd_jwt::ClaimPath]) -> Vec<String> {
-    paths
-        .iter()
-        .map(|p| {
-            p.0.iter()
-                .map(|e| match e {
-                    core::sd_jwt::PathElement::Key(k) => k.clone(),
-                    core::sd_jwt::PathElement::Index(i) => i.to_string(),
-                    core::sd_jwt::PathElement::AllElements => "*".into(),
-                })
-                .collect::<Vec<_>>()
-                .join(".")
-        })
-        .collect()
-}
-
-fn lower<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-#[uniffi::export]
-impl Wallet {
-    /// Checks a request (signature, registry, expiry) and matches it
-    /// against the space, for the consent screen.
-    pub fn review_request(
-        &self,
-        space_id: String,
-        request: String,
-        registry: Arc<TrustRegistry>,
-    ) -> Result<RequestReview, SatchelError> {
-        let now = core::unix_now();
-        let parsed = authz::parse_request(&request, &registry.inner, now)?;
-        let matches = self.inner.match_request(&space_id, &parsed, now)?;
-        let (trust, rp_name) = match parsed.trust {
-            authz::RpTrust::Trusted { name } => (RpTrust::Trusted, Some(name)),
-            authz::RpTrust::PurposeNotAllowed { name } => (RpTrust::PurposeNotAllowed, Some(name)),
-            authz::RpTrust::Unknown => (RpTrust::Unknown, None),
-        };
-        let t = parsed.request.satchel;
-        Ok(RequestReview {
-            client_id: parsed.request.client_id,
-            rp_name,
-            trust,
-            purpose: t.purpose,
-            legal_basis: t.legal_basis,
-            not_before: t.not_before,
-            not_after: t.not_after,
-            max_uses: t.max_uses,
-            retention_days: t.retention_days,
-            onward_transfer: t.onward_transfer,
-            sensitive: t.pipl.sensitive,
-            third_party: t.pipl.third_party,
-            cross_border: t.pipl.cross_border,
-            controller: format!("{} <{}>", t.controller.name, t.controller.contact),
-            matches: matches
-                .into_iter()
-                .map(|m| QueryMatch {
-                    query_id: m.query_id,
-                    required: dotted(&m.required),
-                    optional: dotted(&m.optional),
-                    candidates: m
-                        .candidates
-                        .into_iter()
-                        .map(|c| Candidate {
-                            credential_id: c.credential_id,
-                            vct: c.vct,
-                            available: dotted(&c.available),
-                            missing: dotted(&c.missing),
-                        })
-                        .collect(),
-                })
-                .collect(),
-        })
-    }
-
-    /// Approves a request: presentations, signed authorisation and consent
-    /// record in one transaction. The choice may narrow uses and window;
-    /// `accept_untrusted` is needed for a relying party the registry does
-    /// not vouch for.
-    pub fn approve(
-        &self,
-        space_id: String,
-        request: String,
-        registry: Arc<TrustRegistry>,
-        choice: ApprovalChoice,
-    ) -> Result<Approved, SatchelError> {
-        let now = core::unix_now();
-        let parsed = authz::parse_request(&request, &registry.inner, now)?;
-        let ApprovalChoice {
-            selections,
-            max_uses,
-            not_after,
-            accept_untrusted,
-        } = choice;
-        let selections = selections
-            .into_iter()
-            .map(|s| {
-                Ok(authz::Selection {
-                    query_id: s.query_id,
-                    credential_id: s.credential_id,
-                    claims: claim_paths(&s.claims)?,
-                })
-            })
-            .collect::<Result<Vec<_>, SatchelError>>()?;
-        let approval = authz::Approval {
-            selections,
-            max_uses,
-            not_after,
-            accept_untrusted,
-        };
-        let a = self.inner.approve(&space_id, &parsed, &approval, now)?;
-        Ok(Approved {
-            response_json: serde_json::to_string(&a.response).unwrap_or_default(),
-            authorization_id: a.authorization_id,
-            consent_record: a.consent_record,
-        })
-    }
-
-    /// Refuses a request; returns the signed refusal record.
-    pub fn deny(
-        &self,
-        space_id: String,
-        request: String,
-        registry: Arc<TrustRegistry>,
-    ) -> Result<String, SatchelError> {
-        let now = core::unix_now();
-        let parsed = authz::parse_request(&request, &registry.inner, now)?;
-        Ok(self.inner.deny(&space_id, &parsed, now)?)
-    }
-
-    /// Withdraws an authorisation (one tap); publish the returned status list.
-    pub fn withdraw(&self, authorization_id: String) -> Result<Withdrawal, SatchelError> {
-        let w = self.inner.withdraw(&authorization_id, core::unix_now())?;
-        Ok(Withdrawal {
-            revocation: w.revocation,
-            status_list_token: w.status_list_token,
-            status_uri: w.status_uri,
-        })
-    }
-
-    /// The authorisations granted from a space.
-    pub fn authorizations(&self, space_id: String) -> Result<Vec<Authorization>, SatchelError> {
-        Ok(self
-            .inner
-            .authorizations(&space_id)?
-            .into_iter()
-            .map(|a| Authorization {
-                state: lower(&a.state),
-                uses: a.uses.len() as u32,
-                id: a.id,
-                client_id: a.client_id,
-                rp_name: a.rp_name,
-                purpose: a.purpose,
-                not_before: a.not_before,
-                not_after: a.not_after,
-                max_uses: a.max_uses,
-            })
-            .collect())
-    }
-
-    /// Keeps a relying party's signed use receipt; `false` if already kept.
-    pub fn record_use_receipt(
-        &self,
-        authorization_id: String,
-        receipt: String,
-    ) -> Result<bool, SatchelError> {
-        Ok(self.inner.record_use_receipt(&authorization_id, &receipt)?)
-    }
-
-    /// Verifies the space's consent log; returns the number of records.
-    pub fn verify_consent_log(&self, space_id: String) -> Result<u32, SatchelError> {
-        Ok(self.inner.verify_consent_log(&space_id)?.len() as u32)
-    }
-
-    /// The consent log as ISO/IEC TS 27560-profile JSON.
-    pub fn export_consent_log(&self, space_id: String) -> Result<String, SatchelError> {
-        Ok(self.inner.export_consent_log(&space_id)?.to_string())
-    }
-
-    /// Kantara Consent Receipts 1.1 (JSON) for the consents given.
-    pub fn consent_receipts(&self, space_id: String) -> Result<Vec<String>, SatchelError> {
-        Ok(self
-            .inner
-            .consent_receipts(&space_id)?
-            .iter()
-            .map(ToString::to_string)
-            .collect())
-    }
-
-    /// "Where did my credential go?": its provenance events in order.
-    pub fn trace(&self, credential_id: String) -> Result<Vec<ProvenanceEvent>, SatchelError> {
-        Ok(self
-            .inner
-            .trace(&credential_id, None)?
-            .into_iter()
-            .map(|e| ProvenanceEvent {
-                activity: lower(&e.activity),
-                agents: e
-                    .agents
-                    .iter()
-                    .map(|a| format!("{}:{}", lower(&a.role), a.id))
-                    .collect(),
-                id: e.id,
-                time: e.time,
-                note: e.note,
-            })
-            .collect())
-    }
-
-    /// The trace as W3C PROV-JSON.
-    pub fn trace_prov_json(&self, credential_id: String) -> Result<String, SatchelError> {
-        Ok(self
-            .inner
-            .trace_prov_json(&credential_id, None)?
-            .to_string())
-    }
-
-    /// Adds a member to an enterprise space.
-    pub fn add_member(
-        &self,
-        space_id: String,
-        name: String,
-        role: MemberRole,
-        jwk: String,
-    ) -> Result<Member, SatchelError> {
-        let role_core = match role {
-            MemberRole::LegalRepresentative => core::MemberRole::LegalRepresentative,
-            MemberRole::Administrator => core::MemberRole::Administrator,
-            MemberRole::Agent => core::MemberRole::Agent,
-        };
-        let m = self.inner.add_member(
-            &space_id,
-            &name,
-            role_core,
-            &core::Jwk::from_json(&jwk)?,
-            core::unix_now(),
-        )?;
-        Ok(Member {
-            id: m.id,
-            name: m.name,
-            role,
-            jwk: m.key.to_value().to_string(),
-        })
-    }
-
-    /// Delegates presenting licences to an agent member.
-    pub fn delegate(
-        &self,
-        space_id: String,
-        member_id: String,
-        scope: DelegationScope,
-    ) -> Result<Delegation, SatchelError> {
-        let scope = CoreScope {
-            credential_types: scope.credential_types,
-            purposes: scope.purposes,
-            audiences: scope.audiences,
-            not_before: scope.not_before,
-            not_after: scope.not_after,
-        };
-        let d = self
-            .inner
-            .delegate(&space_id, &member_id, &scope, core::unix_now())?;
-        Ok(Delegation {
-            id: d.id,
-            token: d.token,
-        })
-    }
-
-    /// Revokes a delegation; returns the status list token to publish.
-    pub fn revoke_delegation(&self, delegation_id: String) -> Result<String, SatchelError> {
-        Ok(self
-            .inner
-            .revoke_delegation(&delegation_id, core::unix_now())?)
-    }
-
-    /// Agent side: stores a company licence with its delegation.
-    pub fn import_delegated_credential(
-        &self,
-        space_id: String,
-        licence: String,
-        delegation: String,
-        licence_issuer_jwk: Option<String>,
-    ) -> Result<crate::Credential, SatchelError> {
-        let key = licence_issuer_jwk
-            .as_deref()
-            .map(core::Jwk::from_json)
-            .transpose()?;
-        Ok(self
-            .inner
-            .import_delegated_credential(
-                &space_id,
-                &licence,
-                &delegation,
-                key.as_ref(),
-                core::unix_now(),
-            )?
-            .into())
-    }
-
-    /// Enterprise side: records an agent's action (the authorisation it
-    /// signed under `delegation_id`) in the company's provenance.
-    pub fn record_agent_action(
-        &self,
-        delegation_id: String,
-        authorization: String,
-    ) -> Result<(), SatchelError> {
-        Ok(self
-            .inner
-            .record_agent_action(&delegation_id, &authorization, core::unix_now())?)
-    }
-
-    /// Where the space's status list is published.
-    pub fn status_uri(&self, space_id: String) -> String {
-        self.inner.status_uri(&space_id)
-    }
-
-    /// The space's status list token (for publishing).
-    pub fn status_list_token(&self, space_id: String) -> Result<String, SatchelError> {
-        Ok(self.inner.status_list_token(&space_id, core::unix_now())?)
-    }
 }

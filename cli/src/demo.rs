@@ -11,19 +11,20 @@ use std::sync::Arc;
 use satchel_core::{
     authz::{
         self, Approval, AuthorizationRequest, AuthorizationResponse, Controller, CredentialQuery,
-        DcqlQuery, PiplFlags, Selection, StatusCache, Terms, UsageLedger,
+        Selection, Terms,
     },
     b64,
     client::{HttpRequest, ServerClient, Transport},
     delegation::DelegationScope,
     issuance::CredentialOffer,
+    net::HttpsTransport,
     note::NoteVerifier,
     registry::{RegisteredRelyingParty, Registry},
     sd_jwt::ClaimPath,
-    unix_now, Jwk, KeyStore, KeyStoreSigner, MemberRole, Signer, SoftwareKey, SoftwareKeyStore,
-    SpaceKind, Wallet,
+    unix_now, Jwk, KeyStore, KeyStoreSigner, MemberRole, SoftwareKey, SoftwareKeyStore, SpaceKind,
+    Wallet,
 };
-use satchel_server::embedded::{EmbeddedServer, LoopbackTransport};
+use satchel_server::embedded::EmbeddedServer;
 use serde_json::{json, Value};
 
 use crate::{CmdResult, Failure};
@@ -51,12 +52,13 @@ pub(crate) fn run() -> CmdResult {
 }
 
 fn http(
+    net: &HttpsTransport,
     method: &str,
     url: &str,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
 ) -> Result<(u16, Vec<u8>), Failure> {
-    let r = LoopbackTransport.send(HttpRequest {
+    let r = net.send(HttpRequest {
         method: method.into(),
         url: url.into(),
         headers,
@@ -66,6 +68,7 @@ fn http(
 }
 
 fn admin(
+    net: &HttpsTransport,
     server: &EmbeddedServer,
     method: &str,
     path: &str,
@@ -79,6 +82,7 @@ fn admin(
         ("Content-Type".into(), "application/json".into()),
     ];
     let (status, body) = http(
+        net,
         method,
         &format!("{}{path}", server.url),
         headers,
@@ -104,41 +108,27 @@ fn bank_request(
 ) -> AuthorizationRequest {
     let query =
         CredentialQuery::sd_jwt_vc(query, &[vct.to_owned()], &paths(claims), &paths(optional));
+    let controller = Controller {
+        name: "示例银行 Example Bank".into(),
+        contact: "privacy@bank.demo.satchel.app".into(),
+    };
+    let mut terms = Terms::new("IdentityVerification", now, now + 30 * 86400, 3, controller);
+    terms.pipl.sensitive = true;
+    // The relay keys the response by the request's state.
     let state = b64::encode(b64::random_bytes::<18>());
-    AuthorizationRequest {
-        client_id: BANK.into(),
-        response_uri: format!("{server}/r/{state}/response"),
-        nonce: b64::encode(b64::random_bytes::<16>()),
-        state: Some(state),
-        iat: now,
-        exp: now + 600,
-        dcql_query: DcqlQuery {
-            credentials: vec![query],
-        },
-        satchel: Terms {
-            purpose: "IdentityVerification".into(),
-            legal_basis: "Consent".into(),
-            not_before: now,
-            not_after: now + 30 * 86400,
-            max_uses: 3,
-            retention_days: 30,
-            onward_transfer: false,
-            pipl: PiplFlags {
-                sensitive: true,
-                third_party: false,
-                cross_border: false,
-            },
-            controller: Controller {
-                name: "示例银行 Example Bank".into(),
-                contact: "privacy@bank.demo.satchel.app".into(),
-            },
-            jurisdiction: "CN".into(),
-        },
-    }
+    let mut request = AuthorizationRequest::new(
+        BANK,
+        &format!("{server}/r/{state}/response"),
+        vec![query],
+        terms,
+        now,
+    );
+    request.state = Some(state);
+    request
 }
 
 /// The bank relays its request through the server; the wallet fetches it by link.
-fn relay(server: &EmbeddedServer, bank: &ServerClient, request: &str) -> Result<String, Failure> {
+fn relay(net: &HttpsTransport, bank: &ServerClient, request: &str) -> Result<String, Failure> {
     let relayed = bank.call("POST", "/v1/requests", Some(&json!({"request": request})))?;
     let uri = relayed["request_uri"]
         .as_str()
@@ -153,19 +143,20 @@ fn relay(server: &EmbeddedServer, bank: &ServerClient, request: &str) -> Result<
             .collect::<String>()
             + "…"
     );
-    let (status, body) = http("GET", uri, vec![], vec![])?;
+    let (status, body) = http(net, "GET", uri, vec![], vec![])?;
     check(status == 200, "the wallet fetched the request")?;
-    let _ = server;
     String::from_utf8(body).map_err(|_| Failure("request is not text".into()))
 }
 
 /// The wallet posts its response (direct_post); the bank collects it.
 fn respond(
+    net: &HttpsTransport,
     response: &AuthorizationResponse,
     request: &AuthorizationRequest,
     bank: &ServerClient,
 ) -> Result<Vec<AuthorizationResponse>, Failure> {
     let (status, _) = http(
+        net,
         "POST",
         &request.response_uri,
         vec![("Content-Type".into(), "application/json".into())],
@@ -189,8 +180,16 @@ fn story(dir: &std::path::Path) -> CmdResult {
 
     // 1. The server, its demo issuers, and a registry the device verifies.
     let server = EmbeddedServer::start(&dir.join("server")).map_err(Failure)?;
-    let bank_key = Arc::new(SoftwareKey::generate_es256()?);
+    // The built-in network stack, as against any server.
+    let net = HttpsTransport::new()?;
+    let transport: Arc<dyn Transport> = Arc::new(net.clone());
+    let bank = authz::RelyingParty::new(
+        BANK,
+        Arc::new(SoftwareKey::generate_es256()?),
+        Some(&dir.join("bank-ledger.db")),
+    )?;
     admin(
+        &net,
         &server,
         "PUT",
         &format!(
@@ -200,11 +199,12 @@ fn story(dir: &std::path::Path) -> CmdResult {
         &serde_json::to_value(RegisteredRelyingParty {
             client_id: BANK.into(),
             name: "示例银行 Example Bank".into(),
-            keys: vec![bank_key.public_jwk()],
+            keys: vec![bank.public_jwk()],
             allowed_purposes: vec!["IdentityVerification".into()],
         })?,
     )?;
     let (_, op) = http(
+        &net,
         "GET",
         &format!("{}/v1/registry/key", server.url),
         vec![],
@@ -212,6 +212,7 @@ fn story(dir: &std::path::Path) -> CmdResult {
     )?;
     let operator = Jwk::from_value(&serde_json::from_slice(&op)?)?.verifying_key()?;
     let (_, reg) = http(
+        &net,
         "GET",
         &format!("{}/v1/registry", server.url),
         vec![],
@@ -247,13 +248,10 @@ fn story(dir: &std::path::Path) -> CmdResult {
     let phone = ServerClient::new(
         &server.url,
         "citizen-phone-a",
-        Arc::new(SoftwareKey::generate_es256()?),
-        Arc::new(LoopbackTransport),
+        Arc::new(KeyStoreSigner::get_or_create(keystore.clone(), "device")?),
+        transport.clone(),
     );
-    phone.register_space(
-        &space.id,
-        &KeyStoreSigner::new(keystore.clone(), &space.holder_key_alias)?,
-    )?;
+    wallet.register_space(&space.id, &phone)?;
     step(
         "2",
         &format!(
@@ -269,13 +267,14 @@ fn story(dir: &std::path::Path) -> CmdResult {
 
     // 3. The ID card through OpenID4VCI.
     let offer = admin(
+        &net,
         &server,
         "POST",
         "/v1/admin/issuers/public-security/offers",
         &json!({"subject": "citizen-1"}),
     )?;
     let offer = CredentialOffer::parse(offer["credential_offer_uri"].as_str().unwrap_or_default())?;
-    let card = wallet.receive_credential(&space.id, &offer, &LoopbackTransport, &registry, now)?;
+    let card = wallet.receive_credential(&space.id, &offer, &net, &registry, now)?;
     let mut file = std::fs::read(&db)?;
     file.extend(std::fs::read(db.with_extension("db-wal")).unwrap_or_default());
     let leaked = ["王小明", "440106199003071234"]
@@ -286,12 +285,7 @@ fn story(dir: &std::path::Path) -> CmdResult {
     check(!leaked, "no plaintext in the wallet file")?;
 
     // 4. The bank's signed request, relayed by the server.
-    let bank = ServerClient::new(
-        &server.url,
-        BANK,
-        bank_key.clone(),
-        Arc::new(LoopbackTransport),
-    );
+    let bank_server = ServerClient::new(&server.url, BANK, bank.key(), transport.clone());
     let request = bank_request(
         &server.url,
         now,
@@ -304,7 +298,7 @@ fn story(dir: &std::path::Path) -> CmdResult {
         "4",
         "Bank asks: name, age_over_18 (id_number optional), IdentityVerification, 30 days, 3 uses",
     );
-    let request_jws = relay(&server, &bank, &request.sign(bank_key.as_ref())?)?;
+    let request_jws = relay(&net, &bank_server, &bank.sign_request(&request)?)?;
 
     // 5. Review and approve a subset.
     let parsed = authz::parse_request(&request_jws, &registry, now)?;
@@ -325,11 +319,12 @@ fn story(dir: &std::path::Path) -> CmdResult {
     step("5", &format!("Citizen reviews ({trust}), approves name + age_over_18 only, 2 uses; authorisation signed, consent record appended, response posted"));
 
     // 6. Verify, meter on the server.
-    let responses = respond(&approved.response, &request, &bank)?;
+    let responses = respond(&net, &approved.response, &request, &bank_server)?;
     let v = responses
         .iter()
         .find_map(|r| {
-            authz::verify_response(r, &request_jws, &registry, &StatusCache::new(), now).ok()
+            bank.verify_response(&request_jws, &r.to_json(), &registry, now)
+                .ok()
         })
         .ok_or_else(|| Failure("no response verified".into()))?;
     let seen: Vec<&String> = v.claims["id_card"]
@@ -341,28 +336,26 @@ fn story(dir: &std::path::Path) -> CmdResult {
         v.claims["id_card"].get("id_number").is_none(),
         "id_number not disclosed",
     )?;
-    bank.call(
+    bank_server.call(
         "POST",
         "/v1/authorizations",
         Some(&json!({"authorization": v.authorization})),
     )?;
     // The bank also keeps its own ledger and hands signed receipts to the citizen.
-    let ledger = UsageLedger::open(Some(&dir.join("bank-ledger.db")), BANK, bank_key.clone())?;
-    ledger.register(&v)?;
     for _ in 0..2 {
-        let r = bank.call(
+        let r = bank_server.call(
             "POST",
             "/v1/uses",
             Some(&json!({"authorization_id": v.id, "purpose": "IdentityVerification"})),
         )?;
-        let receipt = ledger.record_use(&v.id, "IdentityVerification", now, &StatusCache::new())?;
+        let receipt = bank.record_use(&v.id, "IdentityVerification", now)?;
         wallet.record_use_receipt(&v.id, &receipt.jws)?;
         println!(
             "    use {} recorded by the server ({} left); signed receipt kept by the citizen",
             r["seq"], r["remaining"]
         );
     }
-    match bank.call(
+    match bank_server.call(
         "POST",
         "/v1/uses",
         Some(&json!({"authorization_id": v.id, "purpose": "IdentityVerification"})),
@@ -373,7 +366,7 @@ fn story(dir: &std::path::Path) -> CmdResult {
 
     // 7. Withdraw; the server publishes it; the next use is refused.
     let request2 = bank_request(&server.url, now, &card.vct, "id_card", &["name"], &[]);
-    let request2_jws = request2.sign(bank_key.as_ref())?;
+    let request2_jws = bank.sign_request(&request2)?;
     let parsed2 = authz::parse_request(&request2_jws, &registry, now)?;
     let approval2 = Approval {
         selections: vec![Selection {
@@ -384,13 +377,13 @@ fn story(dir: &std::path::Path) -> CmdResult {
         ..Default::default()
     };
     let approved2 = wallet.approve(&space.id, &parsed2, &approval2, now)?;
-    bank.call(
+    bank_server.call(
         "POST",
         "/v1/authorizations",
         Some(&json!({"authorization": approved2.response.satchel_authorization})),
     )?;
     let withdrawal = wallet.withdraw(&approved2.authorization_id, now)?;
-    phone.publish_status_list(&space.id, &withdrawal.status_list_token)?;
+    wallet.publish_status_list(&space.id, &phone)?;
     step(
         "7",
         &format!(
@@ -398,11 +391,11 @@ fn story(dir: &std::path::Path) -> CmdResult {
             withdrawal.status_uri
         ),
     );
-    match bank.call("POST", "/v1/uses", Some(&json!({"authorization_id": approved2.authorization_id, "purpose": "IdentityVerification"}))) {
+    match bank_server.call("POST", "/v1/uses", Some(&json!({"authorization_id": approved2.authorization_id, "purpose": "IdentityVerification"}))) {
         Err(e) => println!("    the bank's next use is refused: {e}"),
         Ok(_) => return Err(Failure("a withdrawn authorisation was used".into())),
     }
-    let audit = admin(&server, "GET", "/v1/admin/audit", &Value::Null)?;
+    let audit = admin(&net, &server, "GET", "/v1/admin/audit", &Value::Null)?;
     println!(
         "    supervision: {} uses, {} flagged attempts",
         audit["uses"].as_array().map_or(0, Vec::len),
@@ -428,19 +421,14 @@ fn story(dir: &std::path::Path) -> CmdResult {
     let company_wallet = Wallet::open(&dir.join("company.db"), company_ks)?;
     let company = company_wallet.create_space("广州某某科技有限公司", SpaceKind::Enterprise)?;
     let offer = admin(
+        &net,
         &server,
         "POST",
         "/v1/admin/issuers/market-regulation/offers",
         &json!({"subject": "company-1"}),
     )?;
     let offer = CredentialOffer::parse(offer["credential_offer_uri"].as_str().unwrap_or_default())?;
-    let licence = company_wallet.receive_credential(
-        &company.id,
-        &offer,
-        &LoopbackTransport,
-        &registry,
-        now,
-    )?;
+    let licence = company_wallet.receive_credential(&company.id, &offer, &net, &registry, now)?;
     let agent_ks: Arc<dyn KeyStore> = Arc::new(SoftwareKeyStore::in_memory());
     let agent_wallet = Wallet::open(&dir.join("agent.db"), agent_ks)?;
     let agent = agent_wallet.create_space("经办人 张三", SpaceKind::Personal)?;
@@ -479,7 +467,7 @@ fn story(dir: &std::path::Path) -> CmdResult {
         &["company_name", "uscc"],
         &[],
     );
-    let lic_jws = lic_request.sign(bank_key.as_ref())?;
+    let lic_jws = bank.sign_request(&lic_request)?;
     let parsed = authz::parse_request(&lic_jws, &registry, now)?;
     let approval = Approval {
         selections: vec![Selection {
@@ -490,13 +478,7 @@ fn story(dir: &std::path::Path) -> CmdResult {
         ..Default::default()
     };
     let agent_approved = agent_wallet.approve(&agent.id, &parsed, &approval, now)?;
-    let v = authz::verify_response(
-        &agent_approved.response,
-        &lic_jws,
-        &registry,
-        &StatusCache::new(),
-        now,
-    )?;
+    let v = bank.verify_response(&lic_jws, &agent_approved.response.to_json(), &registry, now)?;
     company_wallet.record_agent_action(
         &delegation.id,
         &agent_approved.response.satchel_authorization,
@@ -512,12 +494,7 @@ fn story(dir: &std::path::Path) -> CmdResult {
     let trace = wallet.trace(&card.id, None)?;
     let activities: Vec<String> = trace
         .iter()
-        .map(|e| {
-            serde_json::to_value(e.activity)
-                .ok()
-                .and_then(|a| a.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        })
+        .map(|e| e.activity.as_str().to_owned())
         .collect();
     let prov = wallet.trace_prov_json(&card.id, None)?;
     step(

@@ -43,6 +43,9 @@ pub enum ClientError {
     /// Signing failed.
     #[error("signing: {0}")]
     Signing(String),
+    /// The caller cancelled the operation.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 /// An HTTP exchange.

@@ -49,6 +49,10 @@ pub enum KeyStoreError {
     /// The platform key store reported an error.
     #[error("platform key store: {0}")]
     Platform(String),
+    /// The caller cancelled the operation (e.g. the user dismissed the
+    /// confirmation the key needs, or the calling task was cancelled).
+    #[error("cancelled")]
+    Cancelled,
 }
 
 /// A store of private keys that never leave it. Every method may be called
@@ -114,6 +118,20 @@ impl KeyStoreSigner {
             alg,
         })
     }
+
+    /// A signer for the ES256 key under `alias`, generated first if the
+    /// store has none (a device key: P-256, so hardware can hold it). Any
+    /// other failure to read the key is an error, never a new key.
+    pub fn get_or_create(store: Arc<dyn KeyStore>, alias: &str) -> Result<Self, KeyStoreError> {
+        match store.public_key(alias) {
+            Ok(_) => {}
+            Err(KeyStoreError::NotFound(_)) => {
+                store.generate_key(alias, KeyAlgorithm::Es256)?;
+            }
+            Err(e) => return Err(e),
+        }
+        Self::new(store, alias)
+    }
 }
 
 impl Signer for KeyStoreSigner {
@@ -122,10 +140,15 @@ impl Signer for KeyStoreSigner {
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError> {
+        // A signature may wait for the user; a caller that gave up in the
+        // meantime must not see it used.
+        let cancelled = |_| JoseError::Signing(KeyStoreError::Cancelled.to_string());
+        crate::runtime::check_cancelled().map_err(cancelled)?;
         let sig = self
             .store
             .sign(&self.alias, message)
             .map_err(|e| JoseError::Signing(e.to_string()))?;
+        crate::runtime::check_cancelled().map_err(cancelled)?;
         match self.alg {
             Alg::Es256 => normalize_es256_signature(sig),
             Alg::EdDsa => Ok(sig),

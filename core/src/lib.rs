@@ -12,9 +12,11 @@ pub mod issuance;
 pub mod jwk;
 pub mod jws;
 pub mod keystore;
+pub mod net;
 pub mod note;
 pub mod provenance;
 pub mod registry;
+pub mod runtime;
 pub mod sd_jwt;
 pub mod software_keystore;
 pub mod status_list;
@@ -30,6 +32,6 @@ pub use keystore::{KeyAlgorithm, KeyStore, KeyStoreError, KeyStoreSigner};
 pub use software_keystore::{SoftwareKey, SoftwareKeyStore};
 pub use wallet::{
     AnchorReport, Approved, AuthorizationState, Credential, CredentialFilter, CredentialStatus,
-    Member, MemberRole, Space, SpaceKind, StoredAuthorization, StoredDelegation, UseRecord, Wallet,
-    WalletError,
+    Member, MemberRole, Observation, Space, SpaceKind, StoredAuthorization, StoredDelegation,
+    UseRecord, Wallet, WalletChange, WalletError, WalletObserver,
 };

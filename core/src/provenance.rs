@@ -36,6 +36,24 @@ pub enum Activity {
     Delete,
 }
 
+impl Activity {
+    /// The stable name (as serialised): for logs, exports and display keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Activity::Issue => "issue",
+            Activity::Import => "import",
+            Activity::Present => "present",
+            Activity::Authorize => "authorize",
+            Activity::Refuse => "refuse",
+            Activity::Use => "use",
+            Activity::Delegate => "delegate",
+            Activity::Withdraw => "withdraw",
+            Activity::Expire => "expire",
+            Activity::Delete => "delete",
+        }
+    }
+}
+
 /// The role an agent plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -50,6 +68,19 @@ pub enum AgentRole {
     RelyingParty,
     /// A staff member acting for a company.
     Agent,
+}
+
+impl AgentRole {
+    /// The stable name (as serialised): for logs, exports and display keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentRole::Issuer => "issuer",
+            AgentRole::Holder => "holder",
+            AgentRole::Wallet => "wallet",
+            AgentRole::RelyingParty => "relying_party",
+            AgentRole::Agent => "agent",
+        }
+    }
 }
 
 /// An agent taking part in an event.
@@ -223,4 +254,51 @@ pub fn to_prov_json(events: &[ProvenanceEvent]) -> Value {
         }
     }
     Value::Object(doc)
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::{Activity, AgentRole};
+    use crate::{AuthorizationState, MemberRole};
+
+    fn serde_name<T: serde::Serialize>(v: T) -> String {
+        serde_json::to_value(v)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    #[test]
+    fn stable_names_are_the_serialised_names() {
+        use Activity::*;
+        for a in [
+            Issue, Import, Present, Authorize, Refuse, Use, Delegate, Withdraw, Expire, Delete,
+        ] {
+            assert_eq!(a.as_str(), serde_name(a));
+        }
+        for r in [
+            AgentRole::Issuer,
+            AgentRole::Holder,
+            AgentRole::Wallet,
+            AgentRole::RelyingParty,
+            AgentRole::Agent,
+        ] {
+            assert_eq!(r.as_str(), serde_name(r));
+        }
+        for s in [
+            AuthorizationState::Active,
+            AuthorizationState::Withdrawn,
+            AuthorizationState::Expired,
+        ] {
+            assert_eq!(s.as_str(), serde_name(s));
+        }
+        for m in [
+            MemberRole::LegalRepresentative,
+            MemberRole::Administrator,
+            MemberRole::Agent,
+        ] {
+            assert_eq!(m.as_str(), serde_name(m));
+        }
+    }
 }

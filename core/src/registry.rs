@@ -89,6 +89,13 @@ impl Registry {
         )?)
     }
 
+    /// A registry from its JSON contents (`{"issuers": [...],
+    /// "relying_parties": [...]}`), for locally configured trust and tests.
+    pub fn from_json(json: &str) -> Result<Registry, RegistryError> {
+        serde_json::from_str(json)
+            .map_err(|_| RegistryError::Malformed("not a registry document".into()))
+    }
+
     /// Verifies a signed registry with the operator key at `now`.
     pub fn verify(
         token: &str,

@@ -2,13 +2,14 @@
 //! a registered device, mixing signed pushes, pulls, log appends and public
 //! checkpoint reads. Prints throughput, p50/p99 latency and errors.
 
+use satchel_core::net::HttpsTransport;
 use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use satchel_core::{b64, client::ServerClient, tlog::leaf_hash, SoftwareKey};
-use satchel_server::embedded::{EmbeddedServer, LoopbackTransport};
+use satchel_server::embedded::EmbeddedServer;
 use serde_json::json;
 
 const CLIENTS: usize = 16;
@@ -30,7 +31,7 @@ fn main() {
             let url = url.clone();
             std::thread::spawn(move || {
                 let key = Arc::new(SoftwareKey::generate_es256().unwrap());
-                let client = ServerClient::new(&url, &format!("load-dev-{c}"), key.clone(), Arc::new(LoopbackTransport));
+                let client = ServerClient::new(&url, &format!("load-dev-{c}"), key.clone(), Arc::new(HttpsTransport::new().unwrap()));
                 client.register_space(&format!("load-space-{c}"), &SoftwareKey::generate_es256().unwrap()).unwrap();
                 let (mut lat, mut errors) = (Vec::with_capacity(per_client), 0usize);
                 for i in 0..per_client {

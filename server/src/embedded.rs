@@ -1,101 +1,11 @@
-//! The server embedded in a process on loopback, for the story demo and
-//! tests: a server on port 0 in its own runtime thread, a plain-HTTP
-//! [`Transport`] (no TLS: loopback only), the operator token it accepts, and
-//! a throwaway PostgreSQL cluster for tests.
+//! The server embedded in a process, for the story demo and tests: a
+//! server on port 0 in its own runtime thread, the operator token it
+//! accepts, and a throwaway PostgreSQL cluster for tests. Clients reach it
+//! with core's built-in transport like any other server.
 
-use std::{
-    io::{Read, Write},
-    net::TcpStream,
-    path::Path,
-    time::Duration,
-};
-
-use satchel_core::client::{ClientError, HttpRequest, HttpResponse, Transport};
+use std::{path::Path, time::Duration};
 
 use crate::{launch_with_listener, load_or_create_log_key, Config, Database};
-
-/// HTTP/1.1 over a fresh TCP connection per request, for `http://` URLs on
-/// loopback in tests.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct LoopbackTransport;
-
-impl Transport for LoopbackTransport {
-    fn send(&self, r: HttpRequest) -> Result<HttpResponse, ClientError> {
-        let err = |e: std::io::Error| ClientError::Transport(e.to_string());
-        let rest = r.url.strip_prefix("http://").ok_or_else(|| {
-            ClientError::Transport("loopback transport speaks http:// only".into())
-        })?;
-        let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        let mut stream = TcpStream::connect(host).map_err(err)?;
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .map_err(err)?;
-        let mut head = format!(
-            "{} {} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            r.method,
-            if path.is_empty() { "/" } else { path },
-            r.body.len()
-        );
-        for (k, v) in &r.headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).map_err(err)?;
-        // A server may answer (e.g. 413) and close before the whole body is
-        // written: read the answer anyway.
-        let wrote = stream.write_all(&r.body);
-        let mut raw = Vec::new();
-        let read = stream.read_to_end(&mut raw);
-        if raw.is_empty() {
-            wrote.map_err(err)?;
-            read.map_err(err)?;
-        }
-        let split = raw
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .ok_or_else(|| ClientError::Transport("no header end".into()))?;
-        let head = String::from_utf8_lossy(&raw[..split]).to_string();
-        let status = head
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| ClientError::Transport("bad status line".into()))?;
-        let mut body = raw[split + 4..].to_vec();
-        if head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            body = dechunk(&body);
-        }
-        let headers = head
-            .lines()
-            .skip(1)
-            .filter_map(|l| {
-                l.split_once(':')
-                    .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-            })
-            .collect();
-        Ok(HttpResponse {
-            status,
-            headers,
-            body,
-        })
-    }
-}
-
-fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(pos) = b.windows(2).position(|w| w == b"\r\n") {
-        let size =
-            usize::from_str_radix(String::from_utf8_lossy(&b[..pos]).trim(), 16).unwrap_or(0);
-        if size == 0 || b.len() < pos + 2 + size {
-            break;
-        }
-        out.extend_from_slice(&b[pos + 2..pos + 2 + size]);
-        b = &b[(pos + 4 + size).min(b.len())..];
-    }
-    out
-}
 
 /// A server running on port 0 in its own runtime thread.
 pub struct EmbeddedServer {

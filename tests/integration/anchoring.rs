@@ -2,6 +2,7 @@
 //! transparency log; the device verifies inclusion and consistency, so a
 //! rewritten local history or a forked server is detected.
 
+use satchel_core::net::HttpsTransport;
 use std::sync::Arc;
 
 use satchel_core::{
@@ -14,7 +15,7 @@ use satchel_core::{
     registry::Registry,
     KeyStore, KeyStoreSigner, SoftwareKey, SoftwareKeyStore, SpaceKind, Wallet, WalletError,
 };
-use satchel_server::embedded::{EmbeddedServer, LoopbackTransport};
+use satchel_server::embedded::EmbeddedServer;
 use serde_json::json;
 
 fn request(bank: &SoftwareKey) -> String {
@@ -71,7 +72,7 @@ fn consent_log_anchored_verified_and_tampering_detected() {
         &server.url,
         "phone-a",
         device.clone(),
-        Arc::new(LoopbackTransport),
+        Arc::new(HttpsTransport::new().unwrap()),
     );
     client
         .register_space(
@@ -119,9 +120,19 @@ fn consent_log_anchored_verified_and_tampering_detected() {
     )
     .unwrap();
     let fork = EmbeddedServer::start(&forked_dir).unwrap();
-    let fork_client = ServerClient::new(&fork.url, "phone-a", device, Arc::new(LoopbackTransport));
+    let fork_client = ServerClient::new(
+        &fork.url,
+        "phone-a",
+        device,
+        Arc::new(HttpsTransport::new().unwrap()),
+    );
     let other = Arc::new(SoftwareKey::generate_es256().unwrap());
-    let c2 = ServerClient::new(&fork.url, "other-dev", other, Arc::new(LoopbackTransport));
+    let c2 = ServerClient::new(
+        &fork.url,
+        "other-dev",
+        other,
+        Arc::new(HttpsTransport::new().unwrap()),
+    );
     c2.register_space("other", &SoftwareKey::generate_es256().unwrap())
         .unwrap();
     c2.append_leaves(

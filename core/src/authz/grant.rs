@@ -124,6 +124,14 @@ pub struct AuthorizationResponse {
     pub state: Option<String>,
 }
 
+impl AuthorizationResponse {
+    /// The JSON body posted to the relying party.
+    pub fn to_json(&self) -> String {
+        // Strings and maps of strings always serialise.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
 /// What the holder publishes when withdrawing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Withdrawal {

@@ -13,6 +13,7 @@
 mod dcql;
 mod grant;
 mod meter;
+mod party;
 mod request;
 mod verify;
 
@@ -20,6 +21,7 @@ pub use dcql::{Candidate, ClaimQuery, CredentialQuery, DcqlQuery, QueryMatch};
 pub(crate) use grant::sign_withdrawal;
 pub use grant::{Approval, Authorization, AuthorizationResponse, Grant, Selection, Withdrawal};
 pub use meter::{UsageLedger, UseReceipt};
+pub use party::{RelyingParty, DEFAULT_JURISDICTION, DEFAULT_REQUEST_TTL, DEFAULT_RETENTION_DAYS};
 pub use request::{parse_request, AuthorizationRequest, ParsedRequest, RpTrust};
 pub(crate) use verify::disclosed_within_grants;
 pub use verify::{verify_response, StatusCache, StatusSource, VerifiedAuthorization};
@@ -124,7 +126,7 @@ pub struct Terms {
 }
 
 fn default_jurisdiction() -> String {
-    "CN".into()
+    DEFAULT_JURISDICTION.into()
 }
 
 /// Why an authorisation step was refused.

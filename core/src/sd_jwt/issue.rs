@@ -36,6 +36,22 @@ struct Concealer<'p> {
     decoys: usize,
 }
 
+/// Issues an SD-JWT VC over `claims` (a JSON object holding `vct`) bound
+/// to `holder` (`cnf.jwk`) when given, with the default options.
+pub fn issue_vc(
+    claims_json: &str,
+    disclosable: &[ClaimPath],
+    holder: Option<&crate::Jwk>,
+    signer: &dyn Signer,
+) -> Result<String, SdJwtError> {
+    let mut claims: Map<String, Value> = serde_json::from_str(claims_json)
+        .map_err(|_| SdJwtError::InvalidIssueInput("claims must be a JSON object".into()))?;
+    if let Some(h) = holder {
+        claims.insert("cnf".into(), serde_json::json!({ "jwk": h.to_value() }));
+    }
+    issue(&claims, disclosable, &IssueOptions::default(), signer)
+}
+
 /// Issues an SD-JWT over `claims`, concealing each claim in `disclosable`.
 /// A path that is a prefix of another makes the nested claim recursively
 /// disclosable. Returns the compact SD-JWT with all disclosures.

@@ -16,12 +16,12 @@ mod resolve;
 mod verify;
 
 pub use disclosure::Disclosure;
-pub use issue::{issue, IssueOptions};
+pub use issue::{issue, issue_vc, IssueOptions};
 pub use path::{ClaimPath, PathElement};
 pub use present::{present, KeyBinding};
 pub use verify::{
-    verify, verify_delegated, DelegatedKeyBinding, KeyBindingCheck, TypPolicy, VerifiedSdJwt,
-    VerifyOptions,
+    verify, verify_delegated, verify_presentation, DelegatedKeyBinding, KeyBindingCheck, TypPolicy,
+    VerifiedSdJwt, VerifyOptions,
 };
 
 use crate::{jws::JoseError, JwkError};

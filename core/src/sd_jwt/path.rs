@@ -59,7 +59,9 @@ impl ClaimPath {
     /// `address.street`, `nationalities.0`, `nationalities.*`.
     pub fn parse_dotted(text: &str) -> Result<Self, SdJwtError> {
         if text.is_empty() || text.split('.').any(str::is_empty) {
-            return Err(SdJwtError::Malformed(format!("bad claim path {text:?}")));
+            return Err(SdJwtError::Malformed(
+                "a claim path is empty or has an empty segment".into(),
+            ));
         }
         Ok(ClaimPath(
             text.split('.')
@@ -73,6 +75,29 @@ impl ClaimPath {
                 })
                 .collect(),
         ))
+    }
+
+    /// Parses several dotted paths (see [`ClaimPath::parse_dotted`]).
+    pub fn parse_dotted_list<S: AsRef<str>>(texts: &[S]) -> Result<Vec<Self>, SdJwtError> {
+        texts
+            .iter()
+            .map(|t| Self::parse_dotted(t.as_ref()))
+            .collect()
+    }
+
+    /// The dotted text form (`address.street`, `nationalities.*`): the
+    /// inverse of [`ClaimPath::parse_dotted`].
+    pub fn to_dotted(&self) -> String {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|e| match e {
+                PathElement::Key(k) => k.clone(),
+                PathElement::Index(i) => i.to_string(),
+                PathElement::AllElements => "*".into(),
+            })
+            .collect();
+        parts.join(".")
     }
 
     /// The JSON array form.

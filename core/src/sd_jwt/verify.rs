@@ -122,6 +122,22 @@ impl VerifyOptions {
     }
 }
 
+/// Verifies an SD-JWT VC presentation the way a relying party does:
+/// SD-JWT VC `typ`, 60 s leeway, and with `key_binding` (audience, nonce)
+/// a required key-binding JWT.
+pub fn verify_presentation(
+    presentation: &str,
+    issuer_key: &crate::VerifyingKey,
+    key_binding: Option<(&str, &str)>,
+    now: i64,
+) -> Result<VerifiedSdJwt, SdJwtError> {
+    let mut options = VerifyOptions::vc(now);
+    if let Some((audience, nonce)) = key_binding {
+        options = options.with_key_binding(audience, nonce);
+    }
+    verify(presentation, issuer_key, &options)
+}
+
 /// A verified SD-JWT.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedSdJwt {

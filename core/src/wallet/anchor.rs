@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{lock, Wallet, WalletError};
 use crate::{
     b64,
-    client::ServerClient,
+    client::{ClientError, ServerClient},
     note::{Checkpoint, NoteVerifier},
     tlog::{leaf_hash, Hash},
 };
@@ -39,6 +39,17 @@ pub struct AnchorReport {
 
 fn fail(e: impl std::fmt::Display) -> WalletError {
     WalletError::Anchoring(e.to_string())
+}
+
+/// A failed exchange with the log: the network's fault stays a network
+/// error; anything the server answered is an anchoring failure.
+fn exchange_fail(context: &'static str) -> impl Fn(ClientError) -> WalletError {
+    move |e| match e {
+        ClientError::Transport(m) => WalletError::Network(m),
+        ClientError::Cancelled => WalletError::Network("cancelled".into()),
+        other if context.is_empty() => fail(other),
+        other => fail(format!("{context}: {other}")),
+    }
 }
 
 impl Wallet {
@@ -91,7 +102,7 @@ impl Wallet {
         if !new.is_empty() {
             state
                 .indices
-                .extend(client.append_leaves(new).map_err(fail)?);
+                .extend(client.append_leaves(new).map_err(exchange_fail(""))?);
         }
         let cp = self.check_anchors(&state, &leaves, client, verifier)?;
         state.checkpoint = Some(cp.1);
@@ -102,6 +113,10 @@ impl Wallet {
             )?;
             Ok(())
         })?;
+        self.changed(&[super::WalletChange::Anchored {
+            space_id: space_id.to_owned(),
+            anchored_total: state.indices.len() as u64,
+        }]);
         Ok(AnchorReport {
             anchored_now,
             anchored_total: state.indices.len(),
@@ -142,22 +157,25 @@ impl Wallet {
         client: &ServerClient,
         verifier: &NoteVerifier,
     ) -> Result<(Checkpoint, String), WalletError> {
-        let (cp, note) = client.checkpoint_note(verifier).map_err(fail)?;
+        let (cp, note) = client
+            .checkpoint_note(verifier)
+            .map_err(exchange_fail(""))?;
         if let Some(old) = &state.checkpoint {
             let old = Checkpoint::verify(old, verifier).map_err(fail)?;
-            client.verify_consistency(&old, &cp).map_err(|e| {
-                fail(format!(
-                    "the server's log is not consistent with the checkpoint seen before: {e}"
-                ))
-            })?;
+            client.verify_consistency(&old, &cp).map_err(exchange_fail(
+                "the server's log is not consistent with the checkpoint seen before",
+            ))?;
         }
         for (seq, (leaf, index)) in leaves.iter().zip(&state.indices).enumerate() {
-            client.verify_inclusion(leaf, *index, &cp).map_err(|e| {
-                fail(format!(
-                    "consent record {} does not match what was anchored: {e}",
-                    seq + 1
-                ))
-            })?;
+            client
+                .verify_inclusion(leaf, *index, &cp)
+                .map_err(|e| match e {
+                    ClientError::Transport(_) | ClientError::Cancelled => exchange_fail("")(e),
+                    e => fail(format!(
+                        "consent record {} does not match what was anchored: {e}",
+                        seq + 1
+                    )),
+                })?;
         }
         Ok((cp, note))
     }

@@ -9,7 +9,8 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use serde_json::Value;
 
 use super::{
-    history, lock, AuthorizationState, Space, StoredAuthorization, UseRecord, Wallet, WalletError,
+    history, lock, AuthorizationState, Space, StoredAuthorization, UseRecord, Wallet, WalletChange,
+    WalletError,
 };
 use crate::{
     authz::{
@@ -303,6 +304,16 @@ impl Wallet {
             self.put_authorization(tx, &stored)?;
             Ok((jws, consent))
         })?;
+        self.changed(&[
+            WalletChange::AuthorizationChanged {
+                space_id: space.id.clone(),
+                authorization_id: authz_id.clone(),
+                state: AuthorizationState::Active,
+            },
+            WalletChange::ConsentRecorded {
+                space_id: space.id.clone(),
+            },
+        ]);
         let response = AuthorizationResponse {
             vp_token,
             satchel_authorization: approved.0,
@@ -344,7 +355,7 @@ impl Wallet {
             })
             .collect();
         let draft = consent_draft(&space, parsed, ConsentEvent::Refused, categories, now);
-        self.write(|tx| {
+        let token = self.write(|tx| {
             let (_, token) = self.append_consent(tx, &space, &signer, draft)?;
             self.add_event(
                 tx,
@@ -365,7 +376,9 @@ impl Wallet {
                 },
             )?;
             Ok(token)
-        })
+        })?;
+        self.changed(&[WalletChange::ConsentRecorded { space_id: space.id }]);
+        Ok(token)
     }
 
     /// Withdraws an authorisation: local state changes at once; the returned
@@ -395,6 +408,16 @@ impl Wallet {
             )?;
             Ok(token)
         })?;
+        self.changed(&[
+            WalletChange::AuthorizationChanged {
+                space_id: space.id.clone(),
+                authorization_id: a.id.clone(),
+                state: AuthorizationState::Withdrawn,
+            },
+            WalletChange::ConsentRecorded {
+                space_id: space.id.clone(),
+            },
+        ]);
         Ok(Withdrawal {
             revocation,
             status_list_token: token,
@@ -435,6 +458,18 @@ impl Wallet {
             }
             Ok(())
         })?;
+        let mut changes: Vec<_> = due
+            .iter()
+            .map(|a| WalletChange::AuthorizationChanged {
+                space_id: space.id.clone(),
+                authorization_id: a.id.clone(),
+                state: AuthorizationState::Expired,
+            })
+            .collect();
+        changes.push(WalletChange::ConsentRecorded {
+            space_id: space.id.clone(),
+        });
+        self.changed(&changes);
         Ok(due.into_iter().map(|a| a.id).collect())
     }
 
@@ -553,6 +588,11 @@ impl Wallet {
                 },
             )
         })?;
+        self.changed(&[WalletChange::AuthorizationChanged {
+            space_id: space.id,
+            authorization_id: a.id,
+            state: a.state,
+        }]);
         Ok(true)
     }
 

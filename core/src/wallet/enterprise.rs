@@ -5,7 +5,7 @@ use rusqlite::{params, OptionalExtension};
 
 use super::{
     history, lock, verify_with_any, Credential, Member, MemberRole, Space, SpaceKind,
-    StoredDelegation, Wallet, WalletError,
+    StoredDelegation, Wallet, WalletChange, WalletError,
 };
 use crate::{
     authz::AuthzError,
@@ -65,6 +65,9 @@ impl Wallet {
             )?;
             Ok(())
         })?;
+        self.changed(&[WalletChange::EnterpriseChanged {
+            space_id: member.space_id.clone(),
+        }]);
         Ok(member)
     }
 
@@ -118,7 +121,7 @@ impl Wallet {
         let signer = self.signer(&space)?;
         let id = b64::new_id();
         let status_uri = self.status_uri(&space.id);
-        self.write(|tx| {
+        let d = self.write(|tx| {
             let idx = self.allocate_status(tx, &space.id)?;
             let status = StatusReference {
                 idx,
@@ -198,7 +201,11 @@ impl Wallet {
                 params![d.id, d.space_id, self.seal("delegations", &d.id, &d)],
             )?;
             Ok(d)
-        })
+        })?;
+        self.changed(&[WalletChange::EnterpriseChanged {
+            space_id: d.space_id.clone(),
+        }]);
+        Ok(d)
     }
 
     /// One delegation.
@@ -228,7 +235,7 @@ impl Wallet {
         }
         let space = self.space(&d.space_id)?;
         let signer = self.signer(&space)?;
-        self.write(|tx| {
+        let token = self.write(|tx| {
             let token = self.set_status(tx, &space, d.status_idx, INVALID, &signer, now)?;
             d.revoked = true;
             tx.execute(
@@ -251,7 +258,9 @@ impl Wallet {
                 },
             )?;
             Ok(token)
-        })
+        })?;
+        self.changed(&[WalletChange::EnterpriseChanged { space_id: space.id }]);
+        Ok(token)
     }
 
     /// Agent side: stores a company licence together with the delegation

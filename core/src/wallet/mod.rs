@@ -12,7 +12,9 @@ pub use anchor::AnchorReport;
 pub use authz::Approved;
 mod enterprise;
 mod history;
+mod observe;
 mod records;
+mod remote;
 pub mod schema;
 
 use std::{
@@ -20,6 +22,7 @@ use std::{
     sync::{Arc, Mutex, MutexGuard},
 };
 
+pub use observe::{Observation, WalletChange, WalletObserver};
 use records::TrustedIssuer;
 pub use records::{
     AuthorizationState, Credential, CredentialFilter, CredentialStatus, Member, MemberRole, Space,
@@ -88,6 +91,9 @@ pub enum WalletError {
     /// A credential issuer refused the request.
     #[error("issuer refused: {0}")]
     IssuerRefused(String),
+    /// The sync server refused a request (its problem code and detail).
+    #[error("{0}")]
+    ServerRefused(String),
     /// Anchoring in the transparency log failed or found a discrepancy
     /// (a rewritten local log, a forked or dishonest server).
     #[error("anchoring: {0}")]
@@ -111,6 +117,7 @@ pub struct Wallet {
     reader: Mutex<Connection>,
     data_key: LessSafeKey,
     keystore: Arc<dyn KeyStore>,
+    observers: observe::Observers,
 }
 
 impl std::fmt::Debug for Wallet {
@@ -151,6 +158,7 @@ impl Wallet {
             reader: Mutex::new(reader),
             data_key,
             keystore,
+            observers: observe::Observers::default(),
         })
     }
 
@@ -303,6 +311,9 @@ impl Wallet {
             let _ = self.keystore.delete_key(&alias);
             return Err(e);
         }
+        self.changed(&[WalletChange::SpaceCreated {
+            space_id: space.id.clone(),
+        }]);
         Ok(space)
     }
 
@@ -355,6 +366,9 @@ impl Wallet {
             tx.execute("DELETE FROM spaces WHERE id = ?1", [id])?;
             Ok(())
         })?;
+        self.changed(&[WalletChange::SpaceDeleted {
+            space_id: id.to_owned(),
+        }]);
         self.keystore.delete_key(&space.holder_key_alias)?;
         Ok(())
     }
@@ -509,6 +523,10 @@ impl Wallet {
             self.add_event(tx, &space.id, &issue)?;
             self.add_event(tx, &space.id, &import)
         })?;
+        self.changed(&[WalletChange::CredentialAdded {
+            space_id: space.id.clone(),
+            credential_id: credential.id.clone(),
+        }]);
         Ok(credential)
     }
 
@@ -595,7 +613,12 @@ impl Wallet {
         self.write(|tx| {
             tx.execute("DELETE FROM credentials WHERE id = ?1", [id])?;
             self.add_event(tx, &space.id, &event)
-        })
+        })?;
+        self.changed(&[WalletChange::CredentialRemoved {
+            space_id: space.id,
+            credential_id: id.to_owned(),
+        }]);
+        Ok(())
     }
 
     /// Sets or clears the user's label of a credential.
@@ -618,7 +641,7 @@ impl Wallet {
         id: &str,
         f: impl FnOnce(&mut Credential),
     ) -> Result<Credential, WalletError> {
-        self.write(|tx| {
+        let c = self.write(|tx| {
             let row: Option<(String, Vec<u8>)> = tx
                 .query_row(
                     "SELECT space_id, sealed FROM credentials WHERE id = ?1",
@@ -637,7 +660,12 @@ impl Wallet {
                 params![id, self.seal("credentials", id, &c)],
             )?;
             Ok(c)
-        })
+        })?;
+        self.changed(&[WalletChange::CredentialUpdated {
+            space_id: c.space_id.clone(),
+            credential_id: c.id.clone(),
+        }]);
+        Ok(c)
     }
 
     /// Presents a credential to `audience`: discloses the claims at `paths`

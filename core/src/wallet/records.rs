@@ -161,6 +161,17 @@ pub enum AuthorizationState {
     Expired,
 }
 
+impl AuthorizationState {
+    /// The stable name (as serialised): for logs, exports and display keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthorizationState::Active => "active",
+            AuthorizationState::Withdrawn => "withdrawn",
+            AuthorizationState::Expired => "expired",
+        }
+    }
+}
+
 /// A use the relying party receipted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UseRecord {
@@ -219,6 +230,17 @@ pub enum MemberRole {
     Administrator,
     /// Agent (经办人): may present licences under a delegation.
     Agent,
+}
+
+impl MemberRole {
+    /// The stable name (as serialised): for logs, exports and display keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberRole::LegalRepresentative => "legal_representative",
+            MemberRole::Administrator => "administrator",
+            MemberRole::Agent => "agent",
+        }
+    }
 }
 
 /// A member of an enterprise space.

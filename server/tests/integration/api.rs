@@ -1,3 +1,4 @@
+use satchel_core::net::HttpsTransport;
 use satchel_core::{b64, client::sign_request, client::ClientError, jws, Signer, SoftwareKey};
 use satchel_server::embedded::EmbeddedServer;
 use serde_json::json;
@@ -462,7 +463,7 @@ fn health_and_metrics_on_their_own_listener_and_graceful_shutdown() {
     ));
     let get = |url: String| {
         let r = satchel_core::client::Transport::send(
-            &satchel_server::embedded::LoopbackTransport,
+            &HttpsTransport::new().unwrap(),
             satchel_core::client::HttpRequest {
                 method: "GET".into(),
                 url,

@@ -1,6 +1,7 @@
 //! One conformance suite, run against every `Store` backend: SQLite always,
 //! PostgreSQL in a throwaway cluster (installed from Debian if missing).
 
+use satchel_core::net::HttpsTransport;
 use std::sync::Arc;
 
 use satchel_core::{
@@ -292,7 +293,7 @@ fn postgres_backend_conformance_and_two_instances() {
         &two.url,
         "pg-space-dev1",
         a.key.clone(),
-        Arc::new(satchel_server::embedded::LoopbackTransport),
+        Arc::new(HttpsTransport::new().unwrap()),
     );
     let c1 = b.checkpoint(&v).unwrap();
     assert_eq!(c1.size, 20);

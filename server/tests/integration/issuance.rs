@@ -1,3 +1,4 @@
+use satchel_core::net::HttpsTransport;
 use std::sync::Arc;
 
 use satchel_core::{
@@ -7,7 +8,7 @@ use satchel_core::{
     status_list::{StatusList, StatusReference},
     KeyStore, Signer, SoftwareKeyStore, SpaceKind, Wallet, WalletError,
 };
-use satchel_server::embedded::{EmbeddedServer, LoopbackTransport};
+use satchel_server::embedded::EmbeddedServer;
 use serde_json::{json, Value};
 
 fn http(
@@ -17,7 +18,8 @@ fn http(
     headers: Vec<(&str, String)>,
     body: &[u8],
 ) -> (u16, Value) {
-    let r = LoopbackTransport
+    let r = HttpsTransport::new()
+        .unwrap()
         .send(HttpRequest {
             method: method.into(),
             url: format!("{}{path}", server.url),
@@ -45,7 +47,8 @@ fn offer(server: &EmbeddedServer, issuer: &str, subject: &str) -> (u16, Value) {
 }
 
 fn registry(server: &EmbeddedServer) -> Registry {
-    let token = LoopbackTransport
+    let token = HttpsTransport::new()
+        .unwrap()
         .send(HttpRequest {
             method: "GET".into(),
             url: format!("{}/v1/registry", server.url),
@@ -81,7 +84,13 @@ fn openid4vci_pre_authorized_flow_issues_a_bound_credential_and_revokes_it() {
     let parsed = CredentialOffer::parse(o["credential_offer_uri"].as_str().unwrap()).unwrap();
     let now = satchel_core::unix_now();
     let card = wallet
-        .receive_credential(&space.id, &parsed, &LoopbackTransport, &reg, now)
+        .receive_credential(
+            &space.id,
+            &parsed,
+            &HttpsTransport::new().unwrap(),
+            &reg,
+            now,
+        )
         .unwrap();
     assert_eq!(card.claims["name"], "王小明");
     assert!(card.vct.ends_with("/vct/resident-id-card"));
@@ -106,14 +115,14 @@ fn openid4vci_pre_authorized_flow_issues_a_bound_credential_and_revokes_it() {
 
     // The pre-authorised code is single use.
     assert!(
-        matches!(wallet.receive_credential(&space.id, &parsed, &LoopbackTransport, &reg, now), Err(WalletError::IssuerRefused(m)) if m.contains("invalid_grant"))
+        matches!(wallet.receive_credential(&space.id, &parsed, &HttpsTransport::new().unwrap(), &reg, now), Err(WalletError::IssuerRefused(m)) if m.contains("invalid_grant"))
     );
     // An issuer missing from the registry is refused before any request.
     assert!(matches!(
         wallet.receive_credential(
             &space.id,
             &parsed,
-            &LoopbackTransport,
+            &HttpsTransport::new().unwrap(),
             &Registry::default(),
             now
         ),
@@ -130,7 +139,8 @@ fn openid4vci_pre_authorized_flow_issues_a_bound_credential_and_revokes_it() {
         json!({"idx": status_ref.idx}).to_string().as_bytes(),
     );
     assert_eq!(code, 204);
-    let list = LoopbackTransport
+    let list = HttpsTransport::new()
+        .unwrap()
         .send(HttpRequest {
             method: "GET".into(),
             url: status_ref.uri.clone(),
@@ -379,7 +389,8 @@ fn concurrent_revocations_are_all_kept() {
         .verifying_key()
         .unwrap();
     let uri = format!("{}/issuers/transport/status", server.url);
-    let r = LoopbackTransport
+    let r = HttpsTransport::new()
+        .unwrap()
         .send(HttpRequest {
             method: "GET".into(),
             url: uri.clone(),

@@ -7,13 +7,14 @@ mod log;
 mod status;
 mod trust;
 
+use satchel_core::net::HttpsTransport;
 use std::sync::Arc;
 
 use satchel_core::{
     client::{sign_request, HttpRequest, HttpResponse, ServerClient, Transport},
     Signer, SoftwareKey,
 };
-use satchel_server::embedded::{EmbeddedServer, LoopbackTransport};
+use satchel_server::embedded::EmbeddedServer;
 use serde_json::Value;
 
 pub struct Device {
@@ -24,7 +25,12 @@ pub struct Device {
 
 pub fn device(server: &EmbeddedServer, id: &str) -> Device {
     let key = Arc::new(SoftwareKey::generate_es256().unwrap());
-    let client = ServerClient::new(&server.url, id, key.clone(), Arc::new(LoopbackTransport));
+    let client = ServerClient::new(
+        &server.url,
+        id,
+        key.clone(),
+        Arc::new(HttpsTransport::new().unwrap()),
+    );
     Device {
         id: id.into(),
         key,
@@ -52,7 +58,8 @@ pub fn raw(
     if let Some(a) = auth {
         headers.push(("Authorization".into(), a));
     }
-    let HttpResponse { status, body, .. } = LoopbackTransport
+    let HttpResponse { status, body, .. } = HttpsTransport::new()
+        .unwrap()
         .send(HttpRequest {
             method: method.into(),
             url: format!("{}{path}", server.url),

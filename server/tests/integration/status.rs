@@ -1,3 +1,4 @@
+use satchel_core::net::HttpsTransport;
 use std::sync::Arc;
 
 use satchel_core::{
@@ -43,7 +44,7 @@ fn holder_publishes_withdrawal_and_verifiers_see_it() {
     // Anyone fetches it; it is cached with ETag and ttl.
     let (status, _) = raw(&server, "GET", &format!("/status/{}", space.id), None, b"");
     assert_eq!(status, 200);
-    let fetched = satchel_server::embedded::LoopbackTransport;
+    let fetched = HttpsTransport::new().unwrap();
     let resp = satchel_core::client::Transport::send(
         &fetched,
         satchel_core::client::HttpRequest {
@@ -123,7 +124,7 @@ fn etag_and_not_modified() {
             .map(|e| vec![("If-None-Match".to_owned(), e.to_owned())])
             .unwrap_or_default();
         satchel_core::client::Transport::send(
-            &satchel_server::embedded::LoopbackTransport,
+            &HttpsTransport::new().unwrap(),
             satchel_core::client::HttpRequest {
                 method: "GET".into(),
                 url: uri.clone(),
@@ -202,7 +203,7 @@ fn withdrawals_cannot_be_rolled_back_and_issuer_lists_cannot_be_hijacked() {
         .publish_status_list("issuer-public-security", &own)
         .unwrap();
     let r = satchel_core::client::Transport::send(
-        &satchel_server::embedded::LoopbackTransport,
+        &HttpsTransport::new().unwrap(),
         satchel_core::client::HttpRequest {
             method: "GET".into(),
             url: format!("{}/issuers/public-security/status", server.url),

@@ -1,3 +1,4 @@
+use satchel_core::net::HttpsTransport;
 use std::sync::Arc;
 
 use satchel_core::{
@@ -10,7 +11,7 @@ use satchel_core::{
     sd_jwt::{issue, ClaimPath, IssueOptions},
     KeyStore, KeyStoreSigner, Signer, SoftwareKey, SoftwareKeyStore, SpaceKind, Wallet,
 };
-use satchel_server::embedded::{EmbeddedServer, LoopbackTransport};
+use satchel_server::embedded::EmbeddedServer;
 use serde_json::{json, Value};
 
 use crate::{assert_problem, raw};
@@ -26,7 +27,8 @@ fn admin_put_rp(
     if let Some(t) = token {
         headers.push(("Authorization".into(), format!("Bearer {t}")));
     }
-    let r = LoopbackTransport
+    let r = HttpsTransport::new()
+        .unwrap()
         .send(HttpRequest {
             method: "PUT".into(),
             url: format!(
@@ -45,7 +47,8 @@ fn admin_put_rp(
 }
 
 fn admin_get(server: &EmbeddedServer, path: &str) -> Value {
-    let r = LoopbackTransport
+    let r = HttpsTransport::new()
+        .unwrap()
         .send(HttpRequest {
             method: "GET".into(),
             url: format!("{}{path}", server.url),
@@ -157,7 +160,8 @@ fn registry_is_signed_and_only_the_operator_changes_it() {
         "bad_request",
     );
 
-    let token = LoopbackTransport
+    let token = HttpsTransport::new()
+        .unwrap()
         .send(HttpRequest {
             method: "GET".into(),
             url: format!("{}/v1/registry", server.url),
@@ -199,7 +203,12 @@ fn metering_counts_uses_and_refuses_over_use_other_purposes_and_withdrawn() {
         admin_put_rp(&server, &bank_rp(&bank), Some(&server.admin_token)).0,
         204
     );
-    let rp = ServerClient::new(&server.url, BANK, bank.clone(), Arc::new(LoopbackTransport));
+    let rp = ServerClient::new(
+        &server.url,
+        BANK,
+        bank.clone(),
+        Arc::new(HttpsTransport::new().unwrap()),
+    );
 
     // A citizen whose space is registered with the server (so the server can read withdrawals).
     let ks: Arc<dyn KeyStore> = Arc::new(SoftwareKeyStore::in_memory());
@@ -213,7 +222,7 @@ fn metering_counts_uses_and_refuses_over_use_other_purposes_and_withdrawn() {
         &server.url,
         "phone",
         Arc::new(SoftwareKey::generate_es256().unwrap()),
-        Arc::new(LoopbackTransport),
+        Arc::new(HttpsTransport::new().unwrap()),
     );
     phone.register_space(&space.id, &space_signer).unwrap();
     let issuer = SoftwareKey::generate_es256().unwrap();
@@ -296,7 +305,7 @@ fn metering_counts_uses_and_refuses_over_use_other_purposes_and_withdrawn() {
         &server.url,
         "https://thief.example",
         thief_key,
-        Arc::new(LoopbackTransport),
+        Arc::new(HttpsTransport::new().unwrap()),
     );
     assert!(matches!(
         thief.call(
@@ -319,7 +328,7 @@ fn metering_counts_uses_and_refuses_over_use_other_purposes_and_withdrawn() {
         &server.url,
         "https://nobody",
         Arc::new(SoftwareKey::generate_es256().unwrap()),
-        Arc::new(LoopbackTransport),
+        Arc::new(HttpsTransport::new().unwrap()),
     );
     assert!(matches!(
         nobody.call(
@@ -400,7 +409,12 @@ fn relay_request_and_direct_post_response() {
         admin_put_rp(&server, &bank_rp(&bank), Some(&server.admin_token)).0,
         204
     );
-    let rp = ServerClient::new(&server.url, BANK, bank.clone(), Arc::new(LoopbackTransport));
+    let rp = ServerClient::new(
+        &server.url,
+        BANK,
+        bank.clone(),
+        Arc::new(HttpsTransport::new().unwrap()),
+    );
     // Not relayable: no matching state / a response_uri elsewhere.
     assert!(matches!(
         rp.call(
@@ -425,7 +439,8 @@ fn relay_request_and_direct_post_response() {
         .unwrap()
         .starts_with("openid4vp://?client_id=https%3A%2F%2Fbank.example&request_uri="));
     // The wallet fetches the request by its link.
-    let fetched = LoopbackTransport
+    let fetched = HttpsTransport::new()
+        .unwrap()
         .send(HttpRequest {
             method: "GET".into(),
             url: uri,
@@ -516,7 +531,7 @@ fn relay_request_and_direct_post_response() {
         &server.url,
         "https://other.example",
         other_key,
-        Arc::new(LoopbackTransport),
+        Arc::new(HttpsTransport::new().unwrap()),
     );
     assert!(matches!(
         other.call("GET", &format!("/v1/requests/{id}/response"), None),
@@ -555,7 +570,12 @@ fn a_relying_party_may_sign_with_any_registered_key() {
     let mut rp = bank_rp(&old);
     rp.keys.push(new.public_jwk());
     assert_eq!(admin_put_rp(&server, &rp, Some(&server.admin_token)).0, 204);
-    let client = ServerClient::new(&server.url, BANK, new, Arc::new(LoopbackTransport));
+    let client = ServerClient::new(
+        &server.url,
+        BANK,
+        new,
+        Arc::new(HttpsTransport::new().unwrap()),
+    );
     match client.call("GET", "/v1/requests/none-such-request-id/response", None) {
         Err(ClientError::Server { status: 404, .. }) => {}
         other => panic!("authenticated with the second key should reach the handler: {other:?}"),

@@ -1,28 +1,15 @@
-//! The authorisation surface: relying parties (request, verify, meter),
-//! trust registries, and the records the wallet's authorisation calls use.
+//! The relying party's surface (request, verify, meter) and trust
+//! registries. Every rule is core's `authz::RelyingParty`.
 
 use std::{path::PathBuf, sync::Arc};
 
 use satchel_core::{
     self as core,
-    authz::{self, AuthorizationRequest, Controller, CredentialQuery, DcqlQuery, PiplFlags, Terms},
+    authz::{self, Controller, CredentialQuery, PiplFlags, Terms},
     registry::Registry,
-    Signer,
 };
 
-use crate::{records::claim_paths, SatchelError};
-
-impl From<authz::AuthzError> for SatchelError {
-    fn from(e: authz::AuthzError) -> Self {
-        use authz::AuthzError::*;
-        match e {
-            Malformed(_) | UnknownTerm(_) | Key(_) => SatchelError::InvalidInput(e.to_string()),
-            UnknownAuthorization(_) => SatchelError::NotFound(e.to_string()),
-            Storage(_) => SatchelError::Storage(e.to_string()),
-            _ => SatchelError::Rejected(e.to_string()),
-        }
-    }
-}
+use crate::{records::claim_paths, run, transport, HttpTransport, SatchelError};
 
 /// A trust registry: issuers and relying parties with their keys.
 #[derive(uniffi::Object)]
@@ -33,16 +20,16 @@ pub struct TrustRegistry {
 #[uniffi::export]
 impl TrustRegistry {
     /// A registry from a signed document (`satchel-registry+jwt`),
-    /// verified with the operator's key (JWK JSON).
+    /// verified with the operator's key (JWK JSON) at `now` (default: the
+    /// system clock).
     #[uniffi::constructor]
     pub fn from_signed(
         token: String,
         operator_jwk: String,
         now: Option<i64>,
     ) -> Result<Arc<Self>, SatchelError> {
-        let key = core::Jwk::from_json(&operator_jwk)?.verifying_key()?;
-        let inner = Registry::verify(&token, &key, now.unwrap_or_else(core::unix_now))
-            .map_err(|e| SatchelError::Rejected(e.to_string()))?;
+        let key = crate::jwk(&operator_jwk)?.verifying_key()?;
+        let inner = Registry::verify(&token, &key, now.unwrap_or_else(core::unix_now))?;
         Ok(Arc::new(TrustRegistry { inner }))
     }
 
@@ -50,16 +37,9 @@ impl TrustRegistry {
     /// for tests and locally configured trust.
     #[uniffi::constructor]
     pub fn from_json(json: String) -> Result<Arc<Self>, SatchelError> {
-        let value: serde_json::Value = serde_json::from_str(&json)
-            .map_err(|e| SatchelError::InvalidInput(format!("registry: {e}")))?;
-        if !value.is_object() {
-            return Err(SatchelError::InvalidInput(
-                "registry must be a JSON object".into(),
-            ));
-        }
-        let inner: Registry = serde_json::from_value(value)
-            .map_err(|e| SatchelError::InvalidInput(format!("registry: {e}")))?;
-        Ok(Arc::new(TrustRegistry { inner }))
+        Ok(Arc::new(TrustRegistry {
+            inner: Registry::from_json(&json)?,
+        }))
     }
 
     /// The registry as JSON.
@@ -82,39 +62,52 @@ pub struct CredentialRequest {
     pub optional_claims: Vec<String>,
 }
 
-/// What a relying party asks for and on which terms.
+/// What a relying party asks for and on which terms. Defaults: legal basis
+/// `Consent`, 30 days' retention, no onward transfer, no PIPL flags, a
+/// request valid for 600 s, jurisdiction `CN`.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct RequestSpec {
     /// Credentials and claims.
     pub credentials: Vec<CredentialRequest>,
     /// DPV purpose, e.g. `IdentityVerification`.
     pub purpose: String,
-    /// DPV legal basis, e.g. `Consent`.
-    pub legal_basis: String,
     /// Authorised window start, Unix seconds.
     pub not_before: i64,
     /// Authorised window end, Unix seconds.
     pub not_after: i64,
     /// Maximum number of uses.
     pub max_uses: u32,
-    /// Retention in days.
-    pub retention_days: u32,
-    /// Whether onward transfer is asked.
-    pub onward_transfer: bool,
-    /// PIPL: sensitive personal information.
-    pub sensitive: bool,
-    /// PIPL: provision to a third party.
-    pub third_party: bool,
-    /// PIPL: cross-border transfer.
-    pub cross_border: bool,
     /// Controller display name.
     pub controller_name: String,
-    /// Controller contact.
-    pub controller_contact: String,
     /// Where the wallet posts its response.
     pub response_uri: String,
+    /// DPV legal basis.
+    #[uniffi(default = "Consent")]
+    pub legal_basis: String,
+    /// Retention in days.
+    #[uniffi(default = 30)]
+    pub retention_days: u32,
+    /// Whether onward transfer is asked.
+    #[uniffi(default = false)]
+    pub onward_transfer: bool,
+    /// PIPL: sensitive personal information.
+    #[uniffi(default = false)]
+    pub sensitive: bool,
+    /// PIPL: provision to a third party.
+    #[uniffi(default = false)]
+    pub third_party: bool,
+    /// PIPL: cross-border transfer.
+    #[uniffi(default = false)]
+    pub cross_border: bool,
+    /// Controller contact (PIPL art. 17).
+    #[uniffi(default = "")]
+    pub controller_contact: String,
     /// How long the request object is valid, seconds.
+    #[uniffi(default = 600)]
     pub request_ttl_seconds: i64,
+    /// Jurisdiction.
+    #[uniffi(default = "CN")]
+    pub jurisdiction: String,
 }
 
 /// A verified authorisation as the relying party sees it.
@@ -152,10 +145,30 @@ pub struct UseReceipt {
 /// A relying party: creates signed requests, verifies responses, meters uses.
 #[derive(uniffi::Object)]
 pub struct RelyingParty {
-    client_id: String,
-    key: Arc<core::SoftwareKey>,
-    ledger: authz::UsageLedger,
-    status: authz::StatusCache,
+    inner: Arc<authz::RelyingParty>,
+}
+
+fn terms(spec: &RequestSpec) -> Terms {
+    let mut t = Terms::new(
+        &spec.purpose,
+        spec.not_before,
+        spec.not_after,
+        spec.max_uses,
+        Controller {
+            name: spec.controller_name.clone(),
+            contact: spec.controller_contact.clone(),
+        },
+    );
+    t.legal_basis = spec.legal_basis.clone();
+    t.retention_days = spec.retention_days;
+    t.onward_transfer = spec.onward_transfer;
+    t.pipl = PiplFlags {
+        sensitive: spec.sensitive,
+        third_party: spec.third_party,
+        cross_border: spec.cross_border,
+    };
+    t.jurisdiction = spec.jurisdiction.clone();
+    t
 }
 
 #[uniffi::export]
@@ -163,35 +176,38 @@ impl RelyingParty {
     /// A relying party with a fresh ES256 key; its ledger at `ledger_path`
     /// (in memory if `null`).
     #[uniffi::constructor]
-    pub fn generate(
+    pub async fn generate(
         client_id: String,
         ledger_path: Option<String>,
     ) -> Result<Arc<Self>, SatchelError> {
-        Self::with_key(client_id, core::SoftwareKey::generate_es256()?, ledger_path)
+        run(move || {
+            let key = core::SoftwareKey::generate_es256()?;
+            Self::with_key(&client_id, key, ledger_path)
+        })
+        .await
     }
 
     /// A relying party with a private JWK.
     #[uniffi::constructor]
-    pub fn from_private_jwk(
+    pub async fn from_private_jwk(
         client_id: String,
         private_jwk: String,
         ledger_path: Option<String>,
     ) -> Result<Arc<Self>, SatchelError> {
-        Self::with_key(
-            client_id,
-            core::SoftwareKey::from_private_jwk(&private_jwk)?,
-            ledger_path,
-        )
+        run(move || {
+            let key = core::SoftwareKey::from_private_jwk(&private_jwk)?;
+            Self::with_key(&client_id, key, ledger_path)
+        })
+        .await
     }
 
     /// The public key to register (JWK JSON).
     pub fn public_jwk(&self) -> String {
-        self.key.public_jwk().to_value().to_string()
+        self.inner.public_jwk().to_value().to_string()
     }
 
     /// Creates and signs a request object with a fresh nonce.
     pub fn create_request(&self, spec: RequestSpec) -> Result<String, SatchelError> {
-        let now = core::unix_now();
         let credentials = spec
             .credentials
             .iter()
@@ -204,108 +220,92 @@ impl RelyingParty {
                 ))
             })
             .collect::<Result<Vec<_>, SatchelError>>()?;
-        let request = AuthorizationRequest {
-            client_id: self.client_id.clone(),
-            response_uri: spec.response_uri,
-            nonce: core::b64::encode(core::b64::random_bytes::<18>()),
-            state: None,
-            iat: now,
-            exp: now + spec.request_ttl_seconds,
-            dcql_query: DcqlQuery { credentials },
-            satchel: Terms {
-                purpose: spec.purpose,
-                legal_basis: spec.legal_basis,
-                not_before: spec.not_before,
-                not_after: spec.not_after,
-                max_uses: spec.max_uses,
-                retention_days: spec.retention_days,
-                onward_transfer: spec.onward_transfer,
-                pipl: PiplFlags {
-                    sensitive: spec.sensitive,
-                    third_party: spec.third_party,
-                    cross_border: spec.cross_border,
-                },
-                controller: Controller {
-                    name: spec.controller_name,
-                    contact: spec.controller_contact,
-                },
-                jurisdiction: "CN".into(),
-            },
-        };
-        Ok(request.sign(self.key.as_ref())?)
+        Ok(self.inner.create_request(
+            credentials,
+            terms(&spec),
+            &spec.response_uri,
+            Some(spec.request_ttl_seconds),
+            core::unix_now(),
+        )?)
     }
 
     /// Verifies a wallet's response (JSON) to `request` (the request object
     /// this relying party created) and registers the authorisation for use.
-    pub fn verify_response(
+    pub async fn verify_response(
         &self,
         request: String,
         response_json: String,
         registry: Arc<TrustRegistry>,
     ) -> Result<VerifiedAuthorization, SatchelError> {
-        let response: authz::AuthorizationResponse = serde_json::from_str(&response_json)
-            .map_err(|e| SatchelError::InvalidInput(format!("response: {e}")))?;
-        let v = authz::verify_response(
-            &response,
-            &request,
-            &registry.inner,
-            &self.status,
-            core::unix_now(),
-        )?;
-        self.ledger.register(&v)?;
-        Ok(VerifiedAuthorization {
-            id: v.id,
-            purpose: v.purpose,
-            not_before: v.not_before,
-            not_after: v.not_after,
-            max_uses: v.max_uses,
-            claims_json: serde_json::to_string(&v.claims).unwrap_or_default(),
-            holder_jwk: v.holder_key.to_value().to_string(),
-            delegated_by_json: serde_json::to_string(&v.delegated_by).unwrap_or_default(),
+        let rp = self.inner.clone();
+        run(move || {
+            let v =
+                rp.verify_response(&request, &response_json, &registry.inner, core::unix_now())?;
+            Ok(VerifiedAuthorization {
+                claims_json: serde_json::to_string(&v.claims).unwrap_or_default(),
+                holder_jwk: v.holder_key.to_value().to_string(),
+                delegated_by_json: serde_json::to_string(&v.delegated_by).unwrap_or_default(),
+                id: v.id,
+                purpose: v.purpose,
+                not_before: v.not_before,
+                not_after: v.not_after,
+                max_uses: v.max_uses,
+            })
         })
+        .await
     }
 
     /// Records one use for `purpose`; refused beyond the limit, outside the
     /// window, for another purpose, or after withdrawal.
-    pub fn record_use(
+    pub async fn record_use(
         &self,
         authorization_id: String,
         purpose: String,
     ) -> Result<UseReceipt, SatchelError> {
-        let r =
-            self.ledger
-                .record_use(&authorization_id, &purpose, core::unix_now(), &self.status)?;
-        Ok(UseReceipt {
-            receipt: r.jws,
-            seq: r.seq,
-            remaining: r.remaining,
+        let rp = self.inner.clone();
+        run(move || {
+            let r = rp.record_use(&authorization_id, &purpose, core::unix_now())?;
+            Ok(UseReceipt {
+                receipt: r.jws,
+                seq: r.seq,
+                remaining: r.remaining,
+            })
         })
+        .await
     }
 
-    /// Stores the latest status list token published at `uri` (e.g. fetched
-    /// from the server); uses and verifications consult it.
+    /// Keeps the latest status list token published at `uri` (e.g. pushed
+    /// to the relying party); uses and verifications consult it.
     pub fn update_status_list(&self, uri: String, token: String) {
-        self.status.publish(&uri, &token);
+        self.inner.update_status_list(&uri, &token);
+    }
+
+    /// Fetches the status list published at `uri` (over `transport`, by
+    /// default the built-in HTTPS stack) and keeps it.
+    pub async fn fetch_status_list(
+        &self,
+        uri: String,
+        transport: Option<Arc<dyn HttpTransport>>,
+    ) -> Result<(), SatchelError> {
+        let rp = self.inner.clone();
+        let t = transport::transport_for(transport)?;
+        run(move || Ok(rp.fetch_status_list(&uri, t.as_ref())?)).await
     }
 }
 
 impl RelyingParty {
     fn with_key(
-        client_id: String,
+        client_id: &str,
         key: core::SoftwareKey,
         ledger_path: Option<String>,
     ) -> Result<Arc<Self>, SatchelError> {
-        let key = Arc::new(key);
-        let ledger = authz::UsageLedger::open(
-            ledger_path.map(PathBuf::from).as_deref(),
-            &client_id,
-            key.clone(),
-        )?;
+        let ledger = ledger_path.map(PathBuf::from);
         Ok(Arc::new(RelyingParty {
-            client_id,
-            key,
-            ledger,
-            status: authz::StatusCache::new(),
+            inner: Arc::new(authz::RelyingParty::new(
+                client_id,
+                Arc::new(key),
+                ledger.as_deref(),
+            )?),
         }))
     }
 }
