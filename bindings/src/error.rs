@@ -157,9 +157,8 @@ fn classify(f: &Failure) -> (Kind, Cow<'static, str>) {
     match f {
         Failure::Input(m) => (InvalidInput, fixed(m)),
         Failure::Wallet(e) => match e {
-            WalletError::Storage(_) | WalletError::Integrity(_) | WalletError::NewerSchema(_) => {
-                (Storage, shown(e))
-            }
+            WalletError::Storage(m) => (Storage, Cow::Owned(m.clone())),
+            WalletError::Integrity(_) | WalletError::NewerSchema(_) => (Storage, shown(e)),
             WalletError::NotFound { kind, .. } => (NotFound, Cow::Owned(format!("no such {kind}"))),
             WalletError::Credential(inner) => classify(&Failure::SdJwt(inner.clone())),
             WalletError::KeyStore(inner) => classify(&Failure::KeyStore(inner.clone())),
@@ -168,18 +167,16 @@ fn classify(f: &Failure) -> (Kind, Cow<'static, str>) {
                 fixed("the credential's issuer is not trusted: supply its key or trust it"),
             ),
             WalletError::HolderMismatch => (Rejected, shown(e)),
-            WalletError::InvalidInput(_) => (InvalidInput, shown(e)),
+            WalletError::InvalidInput(m) => (InvalidInput, Cow::Owned(m.clone())),
             WalletError::Authz(inner) => classify(&Failure::Authz(inner.clone())),
-            WalletError::Network(_) => (Network, shown(e)),
+            WalletError::Network(m) => (Network, Cow::Owned(m.clone())),
             WalletError::IssuerRefused(_)
             | WalletError::ServerRefused(_)
             | WalletError::Anchoring(_) => (Rejected, shown(e)),
         },
         Failure::SdJwt(e) => match e {
-            SdJwtError::Jose(JoseError::Signing(_)) => (KeyStore, shown(e)),
             SdJwtError::Jose(inner) | SdJwtError::KbSignature(inner) => {
-                let (_, m) = classify(&Failure::Jose(inner.clone()));
-                (Rejected, m)
+                signing_or(Rejected, classify(&Failure::Jose(inner.clone())))
             }
             SdJwtError::Key(inner) => classify(&Failure::Jwk(inner.clone())),
             SdJwtError::ClaimNotFound(_) => (
@@ -220,6 +217,7 @@ fn classify(f: &Failure) -> (Kind, Cow<'static, str>) {
         },
         Failure::Jose(e) => match e {
             JoseError::Signing(_) => (KeyStore, shown(e)),
+            JoseError::SigningCancelled => (Cancelled, fixed("cancelled")),
             JoseError::Key(inner) => classify(&Failure::Jwk(inner.clone())),
             JoseError::UnsupportedAlg(_) => (Rejected, fixed("unsupported JWS algorithm")),
             JoseError::Malformed(_)
@@ -246,7 +244,7 @@ fn classify(f: &Failure) -> (Kind, Cow<'static, str>) {
             | CoreKeyStoreError::Platform(_) => (KeyStore, shown(e)),
         },
         Failure::Client(e) => match e {
-            ClientError::Transport(_) => (Network, shown(e)),
+            ClientError::Transport(m) => (Network, Cow::Owned(m.clone())),
             ClientError::Cancelled => (Cancelled, fixed("cancelled")),
             ClientError::Server { status: 404, .. } => (NotFound, shown(e)),
             ClientError::Server { .. } | ClientError::Proof(_) => (Rejected, shown(e)),
@@ -255,8 +253,7 @@ fn classify(f: &Failure) -> (Kind, Cow<'static, str>) {
         },
         Failure::Registry(e) => match e {
             RegistryError::Jose(inner) => {
-                let (_, m) = classify(&Failure::Jose(inner.clone()));
-                (Rejected, m)
+                signing_or(Rejected, classify(&Failure::Jose(inner.clone())))
             }
             RegistryError::Malformed(_) => (InvalidInput, fixed("not a registry document")),
             RegistryError::WrongTyp | RegistryError::Expired => (Rejected, shown(e)),
@@ -273,10 +270,8 @@ fn classify(f: &Failure) -> (Kind, Cow<'static, str>) {
             RuntimeError::Start(_) | RuntimeError::Panicked => (Internal, shown(e)),
         },
         Failure::Authz(e) => match e {
-            AuthzError::Jose(JoseError::Signing(_)) => (KeyStore, shown(e)),
             AuthzError::Jose(inner) => {
-                let (_, m) = classify(&Failure::Jose(inner.clone()));
-                (Rejected, m)
+                signing_or(Rejected, classify(&Failure::Jose(inner.clone())))
             }
             AuthzError::Key(inner) => classify(&Failure::Jwk(inner.clone())),
             AuthzError::Presentation(inner) => classify(&Failure::SdJwt(inner.clone())),
@@ -296,7 +291,7 @@ fn classify(f: &Failure) -> (Kind, Cow<'static, str>) {
             }
             AuthzError::NotGranted(_) => (Rejected, fixed("a claim was disclosed but not granted")),
             AuthzError::UnknownAuthorization(_) => (NotFound, fixed("no such authorisation")),
-            AuthzError::Storage(_) => (Storage, shown(e)),
+            AuthzError::Storage(m) => (Storage, Cow::Owned(m.clone())),
             AuthzError::WrongTyp(_)
             | AuthzError::UntrustedRelyingParty
             | AuthzError::RequestExpired
@@ -308,6 +303,18 @@ fn classify(f: &Failure) -> (Kind, Cow<'static, str>) {
             | AuthzError::PurposeMismatch
             | AuthzError::DelegationScope(_) => (Rejected, shown(e)),
         },
+    }
+}
+
+/// A JOSE failure inside another check: a signing failure keeps its kind
+/// (key store, cancelled); any other is `kind`.
+fn signing_or(
+    kind: Kind,
+    (inner, message): (Kind, Cow<'static, str>),
+) -> (Kind, Cow<'static, str>) {
+    match inner {
+        Kind::KeyStore | Kind::Cancelled => (inner, message),
+        _ => (kind, message),
     }
 }
 

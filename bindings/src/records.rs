@@ -9,7 +9,8 @@ use crate::SatchelError;
 
 /// Parses dotted claim paths (`address.street`, `nationalities.0`, `nationalities.*`).
 pub(crate) fn claim_paths(dotted: &[String]) -> Result<Vec<ClaimPath>, SatchelError> {
-    Ok(ClaimPath::parse_dotted_list(dotted)?)
+    ClaimPath::parse_dotted_list(dotted)
+        .map_err(|_| crate::error::invalid("a claim path is empty or has an empty segment"))
 }
 
 /// Renders claim paths in their dotted form.

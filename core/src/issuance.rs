@@ -119,7 +119,10 @@ fn send(
             headers,
             body,
         })
-        .map_err(|e| WalletError::Network(e.to_string()))?;
+        .map_err(|e| match e {
+            crate::client::ClientError::Transport(m) => WalletError::Network(m),
+            other => WalletError::Network(other.to_string()),
+        })?;
     let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
     if resp.status >= 400 {
         let detail = v

@@ -71,6 +71,10 @@ pub enum JoseError {
     /// The signer failed (key store error).
     #[error("signing failed: {0}")]
     Signing(String),
+    /// The signature was not made: the user dismissed the key's
+    /// confirmation, or the caller cancelled the operation.
+    #[error("signing cancelled")]
+    SigningCancelled,
 }
 
 /// Something that signs JWS: a software key or a key in a platform key store.

@@ -142,13 +142,12 @@ impl Signer for KeyStoreSigner {
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError> {
         // A signature may wait for the user; a caller that gave up in the
         // meantime must not see it used.
-        let cancelled = |_| JoseError::Signing(KeyStoreError::Cancelled.to_string());
-        crate::runtime::check_cancelled().map_err(cancelled)?;
-        let sig = self
-            .store
-            .sign(&self.alias, message)
-            .map_err(|e| JoseError::Signing(e.to_string()))?;
-        crate::runtime::check_cancelled().map_err(cancelled)?;
+        crate::runtime::check_cancelled().map_err(|_| JoseError::SigningCancelled)?;
+        let sig = self.store.sign(&self.alias, message).map_err(|e| match e {
+            KeyStoreError::Cancelled => JoseError::SigningCancelled,
+            other => JoseError::Signing(other.to_string()),
+        })?;
+        crate::runtime::check_cancelled().map_err(|_| JoseError::SigningCancelled)?;
         match self.alg {
             Alg::Es256 => normalize_es256_signature(sig),
             Alg::EdDsa => Ok(sig),

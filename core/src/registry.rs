@@ -92,8 +92,12 @@ impl Registry {
     /// A registry from its JSON contents (`{"issuers": [...],
     /// "relying_parties": [...]}`), for locally configured trust and tests.
     pub fn from_json(json: &str) -> Result<Registry, RegistryError> {
-        serde_json::from_str(json)
-            .map_err(|_| RegistryError::Malformed("not a registry document".into()))
+        let malformed = || RegistryError::Malformed("not a registry document".into());
+        let value: Value = serde_json::from_str(json).map_err(|_| malformed())?;
+        if !value.is_object() {
+            return Err(malformed());
+        }
+        serde_json::from_value(value).map_err(|_| malformed())
     }
 
     /// Verifies a signed registry with the operator key at `now`.

@@ -13,6 +13,9 @@ const KOTLIN_VERSION: &str = "2.4.20";
 const JNA_JAR: &str = "/usr/share/java/jna.jar";
 const JUNIT_CONSOLE: &str = "/usr/share/java/junit-platform-console-standalone.jar";
 const JUNIT_API: &str = "/usr/share/java/junit-jupiter-api.jar";
+const GENERATED_KOTLIN: &str = "target/bindings/kotlin/app/satchel/satchel_ffi.kt";
+/// Hand-written Kotlin shipped with the generated code (e.g. `Flow` adapters).
+const KOTLIN_SOURCES: &str = "bindings/kotlin";
 const APPLE_TARGETS: [&str; 3] = [
     "aarch64-apple-ios",
     "aarch64-apple-ios-sim",
@@ -290,6 +293,7 @@ fn start_server() -> Result<TestServer> {
 }
 
 fn kotlin_test(lib: &Path) -> Result {
+    check_kotlin_checksums()?;
     let home = ensure_kotlin_tools()?;
     let server = start_server()?;
     let jars = [
@@ -306,14 +310,10 @@ fn kotlin_test(lib: &Path) -> Result {
     let cp = cp.join(":");
     let classes = "target/kotlin-classes";
     let _ = std::fs::remove_dir_all(classes);
-    let mut sources = vec![PathBuf::from(
-        "target/bindings/kotlin/app/satchel/satchel_ffi.kt",
-    )];
-    for entry in std::fs::read_dir("bindings/tests/kotlin").map_err(|e| e.to_string())? {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        if path.extension().is_some_and(|e| e == "kt") {
-            sources.push(path);
-        }
+    // The generated code, the hand-written Kotlin shipped with it, the tests.
+    let mut sources = vec![PathBuf::from(GENERATED_KOTLIN)];
+    for dir in [KOTLIN_SOURCES, "bindings/tests/kotlin"] {
+        sources.extend(files_with_extension(Path::new(dir), "kt")?);
     }
     run(Command::new(home.join("bin/kotlinc"))
         .args(["-Werror", "-cp", &cp, "-d", classes])
@@ -348,6 +348,47 @@ fn kotlin_test(lib: &Path) -> Result {
     } else {
         Err("Kotlin tests failed".into())
     }
+}
+
+/// Every file under `dir` (recursively) whose name ends in `.ext`, sorted.
+fn files_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).map_err(|e| format!("{}: {e}", d.display()))? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == ext) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The generated Kotlin must carry the fixes for uniffi-rs issue 2939
+/// (false API checksum mismatches on 32-bit ARM and AArch64 Android): the
+/// checksum is read as an `Int` and masked to 16 bits. See ADR 0005.
+fn check_kotlin_checksums() -> Result {
+    let kotlin = std::fs::read_to_string(GENERATED_KOTLIN).map_err(|e| e.to_string())?;
+    let checks = kotlin
+        .lines()
+        .filter(|l| l.contains("uniffi_satchel_ffi_checksum_"))
+        .filter(|l| l.contains("!="))
+        .collect::<Vec<_>>();
+    if checks.is_empty() {
+        return Err("no checksum checks found in the generated Kotlin".into());
+    }
+    if let Some(bad) = checks.iter().find(|l| !l.contains("and 0xFFFF")) {
+        return Err(format!(
+            "generated Kotlin compares an unmasked checksum (uniffi-rs issue 2939): {}",
+            bad.trim()
+        ));
+    }
+    println!("kotlin: {} checksum checks masked to 16 bits", checks.len());
+    Ok(())
 }
 
 /// Counts test cases in JUnit's XML report.
@@ -385,13 +426,17 @@ fn swift_check() -> Result {
         PathBuf::from("target/bindings/swift/Satchel.swift"),
         PathBuf::from("bindings/swift/Package.swift"),
     ];
-    for dir in ["bindings/swift/Tests/SatchelTests", "ios-demo/SatchelDemo"] {
-        if let Ok(entries) = std::fs::read_dir(dir) {
+    for dir in [
+        "bindings/swift/Sources/Satchel",
+        "bindings/swift/Tests/SatchelTests",
+        "ios-demo/SatchelDemo",
+    ] {
+        if Path::new(dir).exists() {
             files.extend(
-                entries
-                    .flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|e| e == "swift")),
+                files_with_extension(Path::new(dir), "swift")?
+                    .into_iter()
+                    // The generated file is checked from target/ above.
+                    .filter(|p| !p.ends_with("Sources/Satchel/Satchel.swift")),
             );
         }
     }
