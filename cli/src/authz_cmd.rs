@@ -6,14 +6,12 @@ use std::{path::PathBuf, sync::Arc};
 
 use clap::{Args, Subcommand};
 use satchel_core::{
-    authz::{
-        self, Approval, AuthorizationRequest, Controller, CredentialQuery, DcqlQuery, PiplFlags,
-        Selection, StatusCache, Terms, UsageLedger,
-    },
+    authz::{self, Approval, Controller, CredentialQuery, RelyingParty, Selection, Terms},
     delegation::DelegationScope,
+    net::HttpsTransport,
     registry::Registry,
     sd_jwt::ClaimPath,
-    unix_now, Jwk, MemberRole, Signer, SoftwareKey,
+    unix_now, Jwk, MemberRole, SoftwareKey,
 };
 use serde_json::json;
 
@@ -30,8 +28,19 @@ fn dotted(paths: &[String]) -> Result<Vec<ClaimPath>, Failure> {
         .collect()
 }
 
-/// A registry file: a signed `satchel-registry+jwt` (with `--registry-key`) or plain JSON.
+/// A registry: a server's (`http(s)://…`: fetched and verified with
+/// `--registry-key` or the key it publishes), or a file holding a signed
+/// `satchel-registry+jwt` (with `--registry-key`) or plain JSON.
 fn load_registry(path: &str, key: Option<&str>) -> Result<Registry, Failure> {
+    if path.starts_with("https://") || path.starts_with("http://") {
+        let pinned = key.map(read_public_jwk).transpose()?;
+        return Ok(satchel_core::client::fetch_registry(
+            path,
+            &HttpsTransport::new()?,
+            pinned.as_ref(),
+            unix_now(),
+        )?);
+    }
     let text = read_file(path)?;
     match key {
         Some(k) => Ok(Registry::verify(
@@ -39,15 +48,14 @@ fn load_registry(path: &str, key: Option<&str>) -> Result<Registry, Failure> {
             &read_public_jwk(k)?.verifying_key()?,
             unix_now(),
         )?),
-        None => {
-            serde_json::from_str(&text).map_err(|e| Failure(format!("{path}: not a registry: {e}")))
-        }
+        None => Registry::from_json(&text).map_err(|e| Failure(format!("{path}: {e}"))),
     }
 }
 
 #[derive(Args)]
 pub(crate) struct RegistryArgs {
-    /// Registry file (JSON, or a signed registry with --registry-key).
+    /// Registry: a server URL (its signed registry), or a file (JSON, or a
+    /// signed registry with --registry-key).
     #[arg(long)]
     registry: String,
     /// Operator key that signed the registry.
@@ -66,15 +74,14 @@ pub(crate) struct StatusArgs {
 }
 
 impl StatusArgs {
-    fn cache(&self) -> Result<StatusCache, Failure> {
+    fn load_into(&self, rp: &RelyingParty) -> CmdResult {
         if self.status_token.len() != self.status_uri.len() {
             return Err(Failure("give one --status-uri per --status-token".into()));
         }
-        let cache = StatusCache::new();
         for (t, u) in self.status_token.iter().zip(&self.status_uri) {
-            cache.publish(u, read_file(t)?.trim());
+            rp.update_status_list(u, read_file(t)?.trim());
         }
-        Ok(cache)
+        Ok(())
     }
 }
 
@@ -115,9 +122,12 @@ pub(crate) enum AuthzCommand {
         /// PIPL: the data is sensitive.
         #[arg(long)]
         sensitive: bool,
-        /// Controller display name.
+        /// Controller display name (default: the client id).
         #[arg(long, default_value = "")]
         controller: String,
+        /// Where the wallet posts its response (default: `<client id>/response`).
+        #[arg(long)]
+        response_uri: Option<String>,
     },
     /// Holder: approve a request with chosen claims (prints the response JSON).
     Approve {
@@ -188,6 +198,9 @@ pub(crate) enum AuthzCommand {
         /// The purpose of this use (DPV).
         #[arg(long)]
         purpose: String,
+        /// Fetch the status list the holder publishes withdrawals in first.
+        #[arg(long)]
+        fetch_status: bool,
         /// Authorisation id.
         authorization: String,
     },
@@ -220,6 +233,18 @@ pub(crate) enum LogCommand {
         /// `27560` (the whole log) or `kantara` (receipts for consents given).
         #[arg(long, default_value = "27560")]
         format: String,
+    },
+    /// Anchor the consent log in a server's transparency log and verify the
+    /// inclusion and consistency proofs.
+    Anchor {
+        /// Space id (default: the first space).
+        #[arg(long)]
+        space: Option<String>,
+        /// The log's verifier key (`<origin>+<hash>+<key>`), pinned.
+        #[arg(long)]
+        log_key: String,
+        #[command(flatten)]
+        server: crate::remote_cmd::ServerArgs,
     },
 }
 
@@ -264,48 +289,32 @@ pub(crate) fn run_authz(wallet: PathBuf, cmd: AuthzCommand) -> CmdResult {
             retention_days,
             sensitive,
             controller,
+            response_uri,
         } => {
-            let key = private_key(&rp_key)?;
             let query = CredentialQuery::sd_jwt_vc(
                 "credential",
                 &[vct],
                 &dotted(&claims)?,
                 &dotted(&optional)?,
             );
-            let request = AuthorizationRequest {
-                client_id: client_id.clone(),
-                response_uri: format!("{client_id}/response"),
-                nonce: satchel_core::b64::encode(satchel_core::b64::random_bytes::<18>()),
-                state: None,
-                iat: now,
-                exp: now + 600,
-                dcql_query: DcqlQuery {
-                    credentials: vec![query],
+            let controller = Controller {
+                name: if controller.is_empty() {
+                    client_id.clone()
+                } else {
+                    controller
                 },
-                satchel: Terms {
-                    purpose,
-                    legal_basis,
-                    not_before: now,
-                    not_after: now + days * 86400,
-                    max_uses,
-                    retention_days,
-                    onward_transfer: false,
-                    pipl: PiplFlags {
-                        sensitive,
-                        ..Default::default()
-                    },
-                    controller: Controller {
-                        name: if controller.is_empty() {
-                            client_id
-                        } else {
-                            controller
-                        },
-                        contact: String::new(),
-                    },
-                    jurisdiction: "CN".into(),
-                },
+                contact: String::new(),
             };
-            println!("{}", request.sign(&key)?);
+            let mut terms = Terms::new(&purpose, now, now + days * 86400, max_uses, controller);
+            terms.legal_basis = legal_basis;
+            terms.retention_days = retention_days;
+            terms.pipl.sensitive = sensitive;
+            let rp = RelyingParty::new(&client_id, Arc::new(private_key(&rp_key)?), None)?;
+            let response_uri = response_uri.unwrap_or_else(|| format!("{client_id}/response"));
+            println!(
+                "{}",
+                rp.create_request(vec![query], terms, &response_uri, None, now)?
+            );
         }
         AuthzCommand::Approve {
             registry,
@@ -361,13 +370,16 @@ pub(crate) fn run_authz(wallet: PathBuf, cmd: AuthzCommand) -> CmdResult {
             response,
         } => {
             let reg = load_registry(&registry.registry, registry.registry_key.as_deref())?;
-            let response: authz::AuthorizationResponse =
-                serde_json::from_str(&read_file(&response)?)
-                    .map_err(|e| Failure(format!("response: {e}")))?;
             let request = read_file(&request)?;
-            let v = authz::verify_response(&response, &request, &reg, &status.cache()?, now)?;
-            let key: Arc<dyn Signer> = Arc::new(private_key(&rp_key)?);
-            UsageLedger::open(Some(&ledger), &v.client_id, key)?.register(&v)?;
+            let client_id = satchel_core::jws::decode(request.trim())?
+                .payload_object()?
+                .get("client_id")
+                .and_then(serde_json::Value::as_str)
+                .ok_or_else(|| Failure("the request names no client_id".into()))?
+                .to_owned();
+            let rp = RelyingParty::new(&client_id, Arc::new(private_key(&rp_key)?), Some(&ledger))?;
+            status.load_into(&rp)?;
+            let v = rp.verify_response(&request, &read_file(&response)?, &reg, now)?;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&json!({
@@ -382,11 +394,15 @@ pub(crate) fn run_authz(wallet: PathBuf, cmd: AuthzCommand) -> CmdResult {
             client_id,
             ledger,
             purpose,
+            fetch_status,
             authorization,
         } => {
-            let key: Arc<dyn Signer> = Arc::new(private_key(&rp_key)?);
-            let l = UsageLedger::open(Some(&ledger), &client_id, key)?;
-            let r = l.record_use(&authorization, &purpose, now, &status.cache()?)?;
+            let rp = RelyingParty::new(&client_id, Arc::new(private_key(&rp_key)?), Some(&ledger))?;
+            status.load_into(&rp)?;
+            if fetch_status {
+                rp.refresh_status(&authorization, &HttpsTransport::new()?)?;
+            }
+            let r = rp.record_use(&authorization, &purpose, now)?;
             eprintln!("use {} ({} left)", r.seq, r.remaining);
             println!("{}", r.jws);
         }
@@ -403,16 +419,12 @@ pub(crate) fn run_authz(wallet: PathBuf, cmd: AuthzCommand) -> CmdResult {
             let w = open_wallet(&wallet)?;
             let space = crate::wallet_cmd::space_or_first(&w, space)?;
             for a in w.authorizations(&space)? {
-                let state = serde_json::to_value(a.state)?
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned();
                 println!(
                     "{}\t{}\t{}\t{}\t{}/{}",
                     a.id,
                     a.client_id,
                     a.purpose,
-                    state,
+                    a.state.as_str(),
                     a.uses.len(),
                     a.max_uses
                 );
@@ -423,6 +435,14 @@ pub(crate) fn run_authz(wallet: PathBuf, cmd: AuthzCommand) -> CmdResult {
 }
 
 pub(crate) fn run_log(wallet: PathBuf, cmd: LogCommand) -> CmdResult {
+    if let LogCommand::Anchor {
+        space,
+        log_key,
+        server,
+    } = &cmd
+    {
+        return crate::remote_cmd::run_anchor(wallet, space.clone(), log_key, server);
+    }
     let w = open_wallet(&wallet)?;
     match cmd {
         LogCommand::Verify { space } => {
@@ -443,6 +463,7 @@ pub(crate) fn run_log(wallet: PathBuf, cmd: LogCommand) -> CmdResult {
             };
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
+        LogCommand::Anchor { .. } => {}
     }
     Ok(())
 }
@@ -457,10 +478,7 @@ pub(crate) fn run_trace(wallet: PathBuf, credential: &str, prov: bool) -> CmdRes
         return Ok(());
     }
     for e in w.trace(credential, None)? {
-        let activity = serde_json::to_value(e.activity)?
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let activity = e.activity.as_str();
         let agents: Vec<String> = e
             .agents
             .iter()

@@ -7,6 +7,7 @@
 
 mod authz_cmd;
 mod demo;
+mod remote_cmd;
 mod sd_jwt_cmd;
 mod spec_cmd;
 mod wallet_cmd;
@@ -29,7 +30,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the local part of the story: issue, store encrypted, present, verify.
+    /// Run the story on an embedded reference server (SQLite).
     Demo,
     /// SD-JWT / SD-JWT VC tools.
     #[command(name = "sd-jwt", subcommand)]
@@ -47,7 +48,34 @@ enum Command {
         #[command(subcommand)]
         command: authz_cmd::AuthzCommand,
     },
-    /// The consent log: verify, export.
+    /// Spaces: create one, register one with a server.
+    Space {
+        /// Wallet database file.
+        #[arg(long, global = true, default_value = "satchel-wallet.db")]
+        wallet: std::path::PathBuf,
+        #[command(subcommand)]
+        command: remote_cmd::SpaceCommand,
+    },
+    /// Credentials from issuers: receive one through OpenID4VCI.
+    Credential {
+        /// Wallet database file.
+        #[arg(long, global = true, default_value = "satchel-wallet.db")]
+        wallet: std::path::PathBuf,
+        #[command(subcommand)]
+        command: remote_cmd::CredentialCommand,
+    },
+    /// A space's status list: publish it on the server.
+    Status {
+        /// Wallet database file.
+        #[arg(long, global = true, default_value = "satchel-wallet.db")]
+        wallet: std::path::PathBuf,
+        #[command(subcommand)]
+        command: remote_cmd::StatusCommand,
+    },
+    /// Operator tasks on a server: demo credential offers, the registry.
+    #[command(subcommand)]
+    Operator(remote_cmd::OperatorCommand),
+    /// The consent log: verify, export, anchor in a server's transparency log.
     Log {
         /// Wallet database file.
         #[arg(long, global = true, default_value = "satchel-wallet.db")]
@@ -141,6 +169,10 @@ fn main() -> ExitCode {
         Command::Wallet(args) => wallet_cmd::run(args),
         Command::Authz { wallet, command } => authz_cmd::run_authz(wallet, command),
         Command::Log { wallet, command } => authz_cmd::run_log(wallet, command),
+        Command::Space { wallet, command } => remote_cmd::run_space(wallet, command),
+        Command::Credential { wallet, command } => remote_cmd::run_credential(wallet, command),
+        Command::Status { wallet, command } => remote_cmd::run_status(wallet, command),
+        Command::Operator(command) => remote_cmd::run_operator(command),
         Command::Trace {
             wallet,
             prov,

@@ -11,8 +11,9 @@ use serde_json::{json, Value};
 use crate::{
     b64, jws,
     note::{Checkpoint, NoteVerifier},
+    registry::Registry,
     tlog::{self, Hash},
-    Jwk, Signer,
+    Jwk, KeyStore, KeyStoreError, KeyStoreSigner, Signer,
 };
 
 /// `typ` of a signed API request.
@@ -111,6 +112,53 @@ pub fn sign_request(
     Ok(format!("Satchel {token}"))
 }
 
+/// Alias of this installation's device key (ES256) in its key store.
+pub const DEVICE_KEY_ALIAS: &str = "satchel.device";
+
+/// Fetches the server's signed registry and verifies it with `operator`,
+/// or, without a pinned key, with the key the server publishes (trust on
+/// first use: pin the key where it matters).
+pub fn fetch_registry(
+    base: &str,
+    transport: &dyn Transport,
+    operator: Option<&Jwk>,
+    now: i64,
+) -> Result<Registry, ClientError> {
+    let get = |path: &str| -> Result<Vec<u8>, ClientError> {
+        let answer = transport.send(HttpRequest {
+            method: "GET".into(),
+            url: format!("{}{path}", base.trim_end_matches('/')),
+            headers: Vec::new(),
+            body: Vec::new(),
+        })?;
+        if answer.status != 200 {
+            return Err(ClientError::Server {
+                status: answer.status,
+                code: "registry_unavailable".into(),
+                detail: "the registry could not be fetched".into(),
+            });
+        }
+        Ok(answer.body)
+    };
+    let published;
+    let operator = match operator {
+        Some(k) => k,
+        None => {
+            let value: Value = serde_json::from_slice(&get("/v1/registry/key")?)
+                .map_err(|_| ClientError::Malformed("operator key".into()))?;
+            published = Jwk::from_value(&value)
+                .map_err(|_| ClientError::Malformed("operator key".into()))?;
+            &published
+        }
+    };
+    let key = operator
+        .verifying_key()
+        .map_err(|_| ClientError::Malformed("operator key".into()))?;
+    let token = String::from_utf8(get("/v1/registry")?)
+        .map_err(|_| ClientError::Malformed("registry".into()))?;
+    Registry::verify(token.trim(), &key, now).map_err(|e| ClientError::Proof(e.to_string()))
+}
+
 /// A device's client of the reference server.
 pub struct ServerClient {
     base: String,
@@ -153,6 +201,30 @@ impl ServerClient {
             device,
             transport,
         }
+    }
+
+    /// A client signing with this installation's device key (created in
+    /// `keystore` under [`DEVICE_KEY_ALIAS`] on first use); the device id
+    /// is derived from the key, so it is stable across runs.
+    pub fn for_device(
+        base: &str,
+        keystore: Arc<dyn KeyStore>,
+        transport: Arc<dyn Transport>,
+    ) -> Result<Self, KeyStoreError> {
+        let signer = KeyStoreSigner::get_or_create(keystore, DEVICE_KEY_ALIAS)?;
+        let thumbprint = signer.public_jwk().thumbprint();
+        let device_id = format!("device-{}", &thumbprint[..16.min(thumbprint.len())]);
+        Ok(Self::new(base, &device_id, Arc::new(signer), transport))
+    }
+
+    /// This client's device id.
+    pub fn device_id(&self) -> &str {
+        &self.device_id
+    }
+
+    /// The server's base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base
     }
 
     /// Sends a signed request and returns the JSON answer.

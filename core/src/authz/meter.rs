@@ -118,6 +118,27 @@ impl UsageLedger {
         Ok(())
     }
 
+    /// Where the holder publishes the withdrawal status of `authz_id`
+    /// (`None` for an authorisation without a status reference).
+    pub fn status_reference(
+        &self,
+        authz_id: &str,
+    ) -> Result<Option<crate::status_list::StatusReference>, AuthzError> {
+        let entry: Option<String> = self
+            .lock()
+            .query_row(
+                "SELECT entry FROM authorizations WHERE id = ?1",
+                [authz_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let entry: Entry = match entry {
+            Some(e) => serde_json::from_str(&e).map_err(|e| AuthzError::Storage(e.to_string()))?,
+            None => return Err(AuthzError::UnknownAuthorization(authz_id.into())),
+        };
+        Ok(entry.status)
+    }
+
     /// Records one use of `authz_id` for `purpose` at `now`, after checking
     /// window, purpose, count and withdrawal status. A refusal is recorded
     /// and returned as the error.

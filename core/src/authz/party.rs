@@ -73,6 +73,17 @@ impl AuthorizationRequest {
     }
 }
 
+/// Why refreshing an authorisation's status failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RefreshError {
+    /// The authorisation is unknown or the ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] AuthzError),
+    /// The status list could not be fetched.
+    #[error("status list: {0}")]
+    Fetch(#[from] ClientError),
+}
+
 /// A relying party: signs requests, verifies wallets' responses, registers
 /// the authorisations and meters every use.
 pub struct RelyingParty {
@@ -221,6 +232,24 @@ impl RelyingParty {
             .map_err(|_| ClientError::Malformed("status list token is not text".into()))?;
         self.update_status_list(uri, token.trim());
         Ok(())
+    }
+
+    /// Fetches the status list the holder of `authorization_id` publishes
+    /// its withdrawal in (if it has one), so the next use sees a withdrawal.
+    /// A list not published yet (404) means nothing was withdrawn.
+    pub fn refresh_status(
+        &self,
+        authorization_id: &str,
+        transport: &dyn Transport,
+    ) -> Result<(), RefreshError> {
+        let Some(reference) = self.ledger.status_reference(authorization_id)? else {
+            return Ok(());
+        };
+        match self.fetch_status_list(&reference.uri, transport) {
+            // Nothing published yet: the holder has withdrawn nothing there.
+            Err(ClientError::Server { status: 404, .. }) => Ok(()),
+            other => Ok(other?),
+        }
     }
 
     /// The status lists this relying party consults.

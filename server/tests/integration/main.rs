@@ -4,14 +4,15 @@ mod api;
 mod conformance;
 mod issuance;
 mod log;
+mod net;
 mod status;
 mod trust;
 
-use satchel_core::net::HttpsTransport;
 use std::sync::Arc;
 
 use satchel_core::{
     client::{sign_request, HttpRequest, HttpResponse, ServerClient, Transport},
+    net::HttpsTransport,
     Signer, SoftwareKey,
 };
 use satchel_server::embedded::EmbeddedServer;
