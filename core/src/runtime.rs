@@ -5,7 +5,7 @@
 //! (the Kotlin and Swift bindings) run such a call on this runtime's
 //! blocking pool with [`run_blocking`], so the caller's thread never waits;
 //! the built-in HTTPS transport drives its connections on the same
-//! runtime's workers.
+//! runtime's I/O thread.
 //!
 //! A caller that stops waiting (a cancelled coroutine or task) cannot stop
 //! the blocking work mid-instruction, but it can ask it to stop at the next
@@ -15,28 +15,30 @@
 //! signature, so a cancelled call either commits whole or leaves no trace.
 
 use std::{
+    any::Any,
     cell::RefCell,
     future::Future,
+    pin::Pin,
     sync::{
         atomic::{AtomicBool, Ordering},
         Arc, OnceLock,
     },
 };
 
-/// Worker threads of the shared runtime: network I/O only, so few.
-const WORKERS: usize = 2;
 /// Blocking-pool threads: wallet calls, some waiting for a user to confirm
 /// a signature.
 const MAX_BLOCKING: usize = 64;
 
 static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+static DRIVER: std::sync::Once = std::sync::Once::new();
 
-/// The shared runtime, started on first use.
+/// The shared runtime, started on first use: a current-thread scheduler
+/// driven by one `satchel-io` thread (the SDK's network I/O is light), and
+/// a blocking pool for wallet work.
 pub fn shared() -> Result<&'static tokio::runtime::Runtime, RuntimeError> {
-    RUNTIME
+    let rt = RUNTIME
         .get_or_init(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(WORKERS)
+            tokio::runtime::Builder::new_current_thread()
                 .max_blocking_threads(MAX_BLOCKING)
                 .thread_name("satchel")
                 .enable_all()
@@ -44,8 +46,26 @@ pub fn shared() -> Result<&'static tokio::runtime::Runtime, RuntimeError> {
                 .map_err(|e| e.to_string())
         })
         .as_ref()
-        .map_err(|e| RuntimeError::Start(e.clone()))
+        .map_err(|e| RuntimeError::Start(e.clone()))?;
+    DRIVER.call_once(|| {
+        // The driver runs spawned tasks and the I/O and timer drivers for
+        // the life of the process.
+        let spawned = std::thread::Builder::new()
+            .name("satchel-io".into())
+            .spawn(move || rt.block_on(std::future::pending::<()>()));
+        if spawned.is_err() {
+            // Without a driver, spawned tasks would never run: fail loudly
+            // at the first network call instead of hanging.
+            DRIVER_FAILED.store(true, Ordering::SeqCst);
+        }
+    });
+    if DRIVER_FAILED.load(Ordering::SeqCst) {
+        return Err(RuntimeError::Start("cannot start the I/O thread".into()));
+    }
+    Ok(rt)
 }
+
+static DRIVER_FAILED: AtomicBool = AtomicBool::new(false);
 
 /// Why work could not run or finish.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -119,6 +139,27 @@ impl Drop for CancelOnDrop {
     }
 }
 
+/// Type-erased work and results: every call shares one instantiation of
+/// the runtime's task machinery instead of one per closure type, which
+/// keeps the FFI library small (see docs/PERFORMANCE.md).
+type AnyResult = Box<dyn Any + Send>;
+type Work = Box<dyn FnOnce() -> AnyResult + Send>;
+type AnyFuture = Pin<Box<dyn Future<Output = AnyResult> + Send>>;
+
+fn spawn_work(work: Work) -> Result<tokio::task::JoinHandle<AnyResult>, RuntimeError> {
+    Ok(shared()?.spawn_blocking(work))
+}
+
+fn spawn_future(future: AnyFuture) -> Result<tokio::task::JoinHandle<AnyResult>, RuntimeError> {
+    Ok(shared()?.spawn(future))
+}
+
+fn downcast<T: 'static>(out: AnyResult) -> Result<T, RuntimeError> {
+    out.downcast::<T>()
+        .map(|b| *b)
+        .map_err(|_| RuntimeError::Panicked)
+}
+
 /// Runs blocking work `f` on the shared runtime's blocking pool and waits
 /// for it without blocking the caller's thread. Dropping the returned
 /// future (a cancelled coroutine or task) cancels the work's token.
@@ -133,13 +174,11 @@ where
 {
     let token = CancelToken::new();
     let guard = CancelOnDrop(token.clone());
-    let spawned = shared().map(|rt| rt.spawn_blocking(move || token.scope(f)));
+    let spawned = spawn_work(Box::new(move || Box::new(token.scope(f)) as AnyResult));
     async move {
         let _guard = guard;
-        match spawned {
-            Ok(handle) => handle.await.map_err(|_| RuntimeError::Panicked)?,
-            Err(e) => Err(e.into()),
-        }
+        let out = spawned?.await.map_err(|_| RuntimeError::Panicked)?;
+        downcast::<Result<T, E>>(out)?
     }
 }
 
@@ -149,12 +188,13 @@ where
 pub fn block_on<T: Send + 'static>(
     future: impl Future<Output = T> + Send + 'static,
 ) -> Result<T, RuntimeError> {
-    let rt = shared()?;
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    rt.spawn(async move {
-        let _ = tx.send(future.await);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<AnyResult>(1);
+    let erased: AnyFuture = Box::pin(async move {
+        let _ = tx.send(Box::new(future.await) as AnyResult);
+        Box::new(()) as AnyResult
     });
-    rx.recv().map_err(|_| RuntimeError::Panicked)
+    spawn_future(erased)?;
+    downcast::<T>(rx.recv().map_err(|_| RuntimeError::Panicked)?)
 }
 
 #[cfg(test)]

@@ -45,6 +45,10 @@ enum Task {
     SwiftCheck,
     /// (macOS) Build SatchelFFI.xcframework for iOS, the simulator and macOS.
     Xcframework,
+    /// Build the release FFI library; print its stripped size and what each crate adds.
+    Size,
+    /// Measure FFI calls from the JVM (sync vs suspend) on the release library.
+    BenchFfi,
 }
 
 type Result<T = ()> = std::result::Result<T, String>;
@@ -62,6 +66,8 @@ fn main() -> ExitCode {
         Task::KotlinTest => bindings(false).and_then(|lib| kotlin_test(&lib)),
         Task::SwiftCheck => bindings(false).and_then(|_| swift_check()),
         Task::Xcframework => xcframework(),
+        Task::Size => size(),
+        Task::BenchFfi => bench_ffi(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -131,11 +137,21 @@ fn test_all() -> Result {
 
 /// Builds the FFI library and generates the bindings; returns the library path.
 fn bindings(release: bool) -> Result<PathBuf> {
-    let profile = if release { "release" } else { "debug" };
+    bindings_for(if release { "release" } else { "debug" })
+}
+
+/// The same, for a cargo profile (`debug`, `release`, `release-syms`).
+fn bindings_for(profile: &str) -> Result<PathBuf> {
     let mut build = cargo();
     build.args(["build", "-p", "satchel-ffi", "--lib"]);
-    if release {
-        build.arg("--release");
+    match profile {
+        "debug" => {}
+        "release" => {
+            build.arg("--release");
+        }
+        other => {
+            build.args(["--profile", other]);
+        }
     }
     run(&mut build)?;
     run(cargo().args([
@@ -296,18 +312,7 @@ fn kotlin_test(lib: &Path) -> Result {
     check_kotlin_checksums()?;
     let home = ensure_kotlin_tools()?;
     let server = start_server()?;
-    let jars = [
-        "kotlin-stdlib",
-        "kotlin-test",
-        "kotlin-test-junit5",
-        "kotlinx-coroutines-core-jvm",
-    ];
-    let mut cp: Vec<String> = jars
-        .iter()
-        .map(|j| format!("{}/lib/{j}.jar", home.display()))
-        .collect();
-    cp.extend([JNA_JAR.to_string(), JUNIT_API.to_string()]);
-    let cp = cp.join(":");
+    let cp = kotlin_classpath(&home);
     let classes = "target/kotlin-classes";
     let _ = std::fs::remove_dir_all(classes);
     // The generated code, the hand-written Kotlin shipped with it, the tests.
@@ -389,6 +394,130 @@ fn check_kotlin_checksums() -> Result {
     }
     println!("kotlin: {} checksum checks masked to 16 bits", checks.len());
     Ok(())
+}
+
+/// The release library with symbols (same code as the shipped, stripped one).
+fn release_library() -> Result<PathBuf> {
+    run(cargo().args([
+        "build",
+        "-p",
+        "satchel-ffi",
+        "--lib",
+        "--profile",
+        "release-syms",
+    ]))?;
+    Ok(PathBuf::from("target/release-syms/libsatchel_ffi.so"))
+}
+
+/// Prints the stripped size of the release FFI library and the share of
+/// its code each crate (or SQLite's C) holds, from the symbol table.
+fn size() -> Result {
+    let lib = release_library()?;
+    let stripped = PathBuf::from("target/release-syms/libsatchel_ffi.stripped.so");
+    run(Command::new("strip")
+        .args(["--strip-all", "-o"])
+        .arg(&stripped)
+        .arg(&lib))?;
+    let bytes = std::fs::metadata(&stripped)
+        .map_err(|e| e.to_string())?
+        .len();
+    println!(
+        "size: stripped release FFI library {:.2} MiB ({bytes} bytes, x86_64)",
+        bytes as f64 / 1048576.0
+    );
+    let out = Command::new("nm")
+        .args(["--size-sort", "-S", "-C", "--defined-only"])
+        .arg(&lib)
+        .output()
+        .map_err(|e| format!("nm: {e}"))?;
+    let mut by_crate: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut total = 0u64;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let mut parts = line.splitn(4, ' ');
+        let (_, Some(size), Some(kind), Some(name)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        if !matches!(kind, "t" | "T" | "r" | "R" | "d" | "D") {
+            continue;
+        }
+        let size = u64::from_str_radix(size, 16).unwrap_or(0);
+        total += size;
+        *by_crate.entry(crate_of(name)).or_default() += size;
+    }
+    let mut rows: Vec<_> = by_crate.into_iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1));
+    println!("size: symbols by crate (code and read-only data; LTO inlining blurs the edges)");
+    for (name, size) in rows.iter().take(25) {
+        println!(
+            "size:   {name:<28} {:>8.1} KiB  {:>5.1} %",
+            *size as f64 / 1024.0,
+            *size as f64 * 100.0 / total.max(1) as f64
+        );
+    }
+    Ok(())
+}
+
+/// The crate a demangled symbol belongs to (`<T as path::Trait>` counts
+/// for T's crate); C symbols of SQLite are grouped.
+fn crate_of(symbol: &str) -> String {
+    let s = symbol.trim_start_matches('<').trim_start_matches('&');
+    if s.starts_with("sqlite3") || s.starts_with("fts5") || s.starts_with("sqlite") {
+        return "sqlite (C)".into();
+    }
+    if s.starts_with("ring_core")
+        || s.starts_with("GFp")
+        || s.starts_with("p256_")
+        || s.starts_with("x25519")
+    {
+        return "ring (C/asm)".into();
+    }
+    match s.split_once("::") {
+        Some((head, _)) if !head.contains(' ') && !head.is_empty() => head.to_string(),
+        _ => "other (C, std glue)".into(),
+    }
+}
+
+/// Runs the JVM-side FFI benchmark on the release library.
+fn bench_ffi() -> Result {
+    let home = ensure_kotlin_tools()?;
+    let lib = bindings_for("release-syms")?;
+    let cp = kotlin_classpath(&home);
+    let classes = "target/kotlin-bench-classes";
+    let _ = std::fs::remove_dir_all(classes);
+    let mut sources = vec![PathBuf::from(GENERATED_KOTLIN)];
+    sources.extend(files_with_extension(Path::new(KOTLIN_SOURCES), "kt")?);
+    sources.extend(files_with_extension(
+        Path::new("bindings/benches/kotlin"),
+        "kt",
+    )?);
+    run(Command::new(home.join("bin/kotlinc"))
+        .args(["-cp", &cp, "-d", classes])
+        .args(&sources))?;
+    let lib_dir = lib.parent().ok_or("library has no directory")?;
+    run(Command::new("java")
+        .arg(format!("-Djna.library.path={}", lib_dir.display()))
+        .args([
+            "-cp",
+            &format!("{classes}:{cp}"),
+            "app.satchel.bench.AsyncCallBenchKt",
+        ]))
+}
+
+fn kotlin_classpath(home: &Path) -> String {
+    let jars = [
+        "kotlin-stdlib",
+        "kotlin-test",
+        "kotlin-test-junit5",
+        "kotlinx-coroutines-core-jvm",
+    ];
+    let mut cp: Vec<String> = jars
+        .iter()
+        .map(|j| format!("{}/lib/{j}.jar", home.display()))
+        .collect();
+    cp.extend([JNA_JAR.to_string(), JUNIT_API.to_string()]);
+    cp.join(":")
 }
 
 /// Counts test cases in JUnit's XML report.

@@ -6,4 +6,5 @@ mod authz;
 mod consent;
 mod delegation;
 mod fixture;
+mod observe;
 mod snapshots;
