@@ -447,7 +447,7 @@ fn size() -> Result {
         *by_crate.entry(crate_of(name)).or_default() += size;
     }
     let mut rows: Vec<_> = by_crate.into_iter().collect();
-    rows.sort_by(|a, b| b.1.cmp(&a.1));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1));
     println!("size: symbols by crate (code and read-only data; LTO inlining blurs the edges)");
     for (name, size) in rows.iter().take(25) {
         println!(
