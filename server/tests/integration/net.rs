@@ -262,6 +262,8 @@ fn plain_http_only_where_allowed() {
         "http://10.0.0.1/",
         "ftp://127.0.0.1/",
         "not a url",
+        // Unicode host names are refused: give them in punycode.
+        "https://公安.example/",
     ] {
         assert!(
             matches!(get(&default, url), Err(ClientError::Transport(_))),
