@@ -22,10 +22,7 @@ fn private_key(path: &str) -> Result<SoftwareKey, Failure> {
 }
 
 fn dotted(paths: &[String]) -> Result<Vec<ClaimPath>, Failure> {
-    paths
-        .iter()
-        .map(|p| ClaimPath::parse_dotted(p).map_err(Failure::from))
-        .collect()
+    Ok(ClaimPath::parse_dotted_list(paths)?)
 }
 
 /// A registry: a server's (`http(s)://…`: fetched and verified with

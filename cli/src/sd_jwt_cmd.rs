@@ -81,10 +81,7 @@ pub(crate) enum SdJwtCommand {
 }
 
 fn claim_paths(dotted: &[String]) -> Result<Vec<ClaimPath>, Failure> {
-    dotted
-        .iter()
-        .map(|p| ClaimPath::parse_dotted(p).map_err(Failure::from))
-        .collect()
+    Ok(ClaimPath::parse_dotted_list(dotted)?)
 }
 
 fn private_key(path: &str) -> Result<SoftwareKey, Failure> {

@@ -212,10 +212,7 @@ pub(crate) fn run(args: WalletArgs) -> CmdResult {
             aud,
             nonce,
         } => {
-            let paths = disclose
-                .iter()
-                .map(|p| ClaimPath::parse_dotted(p))
-                .collect::<Result<Vec<_>, _>>()?;
+            let paths = ClaimPath::parse_dotted_list(&disclose)?;
             println!(
                 "{}",
                 open(&args.wallet, false)?.present(&id, &paths, &aud, &nonce, unix_now())?

@@ -310,6 +310,7 @@ fn start_server() -> Result<TestServer> {
 
 fn kotlin_test(lib: &Path) -> Result {
     check_kotlin_checksums()?;
+    check_kotlin_suspend()?;
     let home = ensure_kotlin_tools()?;
     let server = start_server()?;
     let cp = kotlin_classpath(&home);
@@ -518,6 +519,50 @@ fn kotlin_classpath(home: &Path) -> String {
         .collect();
     cp.extend([JNA_JAR.to_string(), JUNIT_API.to_string()]);
     cp.join(":")
+}
+
+/// Calls that do no I/O and may stay synchronous; every other method of the
+/// objects below must be `suspend` in the generated Kotlin (network, key
+/// store or database behind it). See ADR 0004.
+const SYNC_ALLOWED: &[(&str, &[&str])] = &[
+    ("Wallet", &["observe"]),
+    ("SatchelServer", &[]),
+    (
+        "RelyingParty",
+        &["createRequest", "publicJwk", "updateStatusList"],
+    ),
+];
+
+fn check_kotlin_suspend() -> Result {
+    let kotlin = std::fs::read_to_string(GENERATED_KOTLIN).map_err(|e| e.to_string())?;
+    let mut checked = 0;
+    for (object, allowed) in SYNC_ALLOWED {
+        let start = format!("public interface {object}Interface {{");
+        let body = kotlin
+            .split_once(&start)
+            .and_then(|(_, rest)| rest.split_once("\n}"))
+            .map(|(body, _)| body)
+            .ok_or_else(|| format!("no {object} interface in the generated Kotlin"))?;
+        for line in body.lines().map(str::trim) {
+            let Some(rest) = line
+                .strip_prefix("fun `")
+                .or(line.strip_prefix("suspend fun `"))
+            else {
+                continue;
+            };
+            let name = rest.split('`').next().unwrap_or_default();
+            checked += 1;
+            if !line.starts_with("suspend ") && !allowed.contains(&name) {
+                return Err(format!(
+                    "{object}.{name} is not suspend in the generated Kotlin"
+                ));
+            }
+        }
+    }
+    println!(
+        "kotlin: {checked} methods of Wallet, SatchelServer and RelyingParty checked for suspend"
+    );
+    Ok(())
 }
 
 /// Counts test cases in JUnit's XML report.
