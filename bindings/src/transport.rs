@@ -140,11 +140,21 @@ pub fn https_transport(settings: NetworkSettings) -> Result<Arc<dyn HttpTranspor
     )?)))
 }
 
+fn core_headers(h: Vec<HttpHeader>) -> Vec<(String, String)> {
+    h.into_iter().map(|h| (h.name, h.value)).collect()
+}
+
+fn ffi_headers(h: Vec<(String, String)>) -> Vec<HttpHeader> {
+    h.into_iter()
+        .map(|(name, value)| HttpHeader { name, value })
+        .collect()
+}
+
 fn into_core(r: HttpRequest) -> client::HttpRequest {
     client::HttpRequest {
         method: r.method,
         url: r.url,
-        headers: r.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+        headers: core_headers(r.headers),
         body: r.body,
     }
 }
@@ -152,11 +162,7 @@ fn into_core(r: HttpRequest) -> client::HttpRequest {
 fn from_core(r: client::HttpResponse) -> HttpResponse {
     HttpResponse {
         status: r.status,
-        headers: r
-            .headers
-            .into_iter()
-            .map(|(name, value)| HttpHeader { name, value })
-            .collect(),
+        headers: ffi_headers(r.headers),
         body: r.body,
     }
 }
@@ -172,11 +178,7 @@ impl client::Transport for ForeignTransport {
         let request = HttpRequest {
             method: r.method,
             url: r.url,
-            headers: r
-                .headers
-                .into_iter()
-                .map(|(name, value)| HttpHeader { name, value })
-                .collect(),
+            headers: ffi_headers(r.headers),
             body: r.body,
         };
         let answer = runtime::block_on(async move { transport.send(request).await })
@@ -190,7 +192,7 @@ impl client::Transport for ForeignTransport {
 fn into_core_response(a: HttpResponse) -> client::HttpResponse {
     client::HttpResponse {
         status: a.status,
-        headers: a.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+        headers: core_headers(a.headers),
         body: a.body,
     }
 }

@@ -53,6 +53,21 @@ pub struct UseReceipt {
     pub time: i64,
 }
 
+/// The ledger's entry for `authz_id`.
+fn load_entry(conn: &Connection, authz_id: &str) -> Result<Entry, AuthzError> {
+    let entry: Option<String> = conn
+        .query_row(
+            "SELECT entry FROM authorizations WHERE id = ?1",
+            [authz_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match entry {
+        Some(e) => serde_json::from_str(&e).map_err(|e| AuthzError::Storage(e.to_string())),
+        None => Err(AuthzError::UnknownAuthorization(authz_id.into())),
+    }
+}
+
 /// The relying party's ledger of authorisations and uses (SQLite).
 pub struct UsageLedger {
     conn: Mutex<Connection>,
@@ -124,19 +139,7 @@ impl UsageLedger {
         &self,
         authz_id: &str,
     ) -> Result<Option<crate::status_list::StatusReference>, AuthzError> {
-        let entry: Option<String> = self
-            .lock()
-            .query_row(
-                "SELECT entry FROM authorizations WHERE id = ?1",
-                [authz_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let entry: Entry = match entry {
-            Some(e) => serde_json::from_str(&e).map_err(|e| AuthzError::Storage(e.to_string()))?,
-            None => return Err(AuthzError::UnknownAuthorization(authz_id.into())),
-        };
-        Ok(entry.status)
+        Ok(load_entry(&self.lock(), authz_id)?.status)
     }
 
     /// Records one use of `authz_id` for `purpose` at `now`, after checking
@@ -151,17 +154,7 @@ impl UsageLedger {
     ) -> Result<UseReceipt, AuthzError> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        let entry: Option<String> = tx
-            .query_row(
-                "SELECT entry FROM authorizations WHERE id = ?1",
-                [authz_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let entry: Entry = match entry {
-            Some(e) => serde_json::from_str(&e).map_err(|e| AuthzError::Storage(e.to_string()))?,
-            None => return Err(AuthzError::UnknownAuthorization(authz_id.into())),
-        };
+        let entry = load_entry(&tx, authz_id)?;
         let used: u32 = tx.query_row(
             "SELECT COUNT(*) FROM uses WHERE authz_id = ?1",
             [authz_id],
