@@ -182,6 +182,18 @@ fn bindings_for(profile: &str) -> Result<PathBuf> {
             .arg(&lib)
             .args(["--language", language, "--out-dir", out, "--no-format"]))?;
     }
+    // The hand-written Kotlin (Flow adapters) ships in the same package as
+    // the generated code.
+    for source in files_with_extension(Path::new(KOTLIN_SOURCES), "kt")? {
+        let relative = source
+            .strip_prefix(KOTLIN_SOURCES)
+            .map_err(|e| e.to_string())?;
+        let target = Path::new("target/bindings/kotlin").join(relative);
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
+        std::fs::copy(&source, &target).map_err(|e| e.to_string())?;
+    }
     // The Swift package compiles the generated file from its Sources folder.
     let swift_src = Path::new("bindings/swift/Sources/Satchel");
     std::fs::create_dir_all(swift_src).map_err(|e| e.to_string())?;
@@ -316,9 +328,10 @@ fn kotlin_test(lib: &Path) -> Result {
     let cp = kotlin_classpath(&home);
     let classes = "target/kotlin-classes";
     let _ = std::fs::remove_dir_all(classes);
-    // The generated code, the hand-written Kotlin shipped with it, the tests.
-    let mut sources = vec![PathBuf::from(GENERATED_KOTLIN)];
-    for dir in [KOTLIN_SOURCES, "bindings/tests/kotlin"] {
+    // The package (generated code and the hand-written Kotlin shipped with
+    // it), and the tests.
+    let mut sources = Vec::new();
+    for dir in ["target/bindings/kotlin", "bindings/tests/kotlin"] {
         sources.extend(files_with_extension(Path::new(dir), "kt")?);
     }
     run(Command::new(home.join("bin/kotlinc"))
@@ -487,8 +500,7 @@ fn bench_ffi() -> Result {
     let cp = kotlin_classpath(&home);
     let classes = "target/kotlin-bench-classes";
     let _ = std::fs::remove_dir_all(classes);
-    let mut sources = vec![PathBuf::from(GENERATED_KOTLIN)];
-    sources.extend(files_with_extension(Path::new(KOTLIN_SOURCES), "kt")?);
+    let mut sources = files_with_extension(Path::new("target/bindings/kotlin"), "kt")?;
     sources.extend(files_with_extension(
         Path::new("bindings/benches/kotlin"),
         "kt",
