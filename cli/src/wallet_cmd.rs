@@ -129,10 +129,13 @@ pub(crate) fn run(args: WalletArgs) -> CmdResult {
             space_name,
             enterprise,
         } => {
-            if args.wallet.exists() {
+            // A wallet that exists without a space is an init that was
+            // interrupted (e.g. killed): finish it rather than refuse it.
+            let existed = args.wallet.exists();
+            let wallet = open(&args.wallet, true)?;
+            if existed && !wallet.spaces()?.is_empty() {
                 return Err(Failure(format!("{} already exists", args.wallet.display())));
             }
-            let wallet = open(&args.wallet, true)?;
             let kind = if enterprise {
                 SpaceKind::Enterprise
             } else {

@@ -14,6 +14,7 @@ pub mod jws;
 pub mod keystore;
 pub mod net;
 pub mod note;
+pub mod private_file;
 pub mod provenance;
 pub mod registry;
 pub mod runtime;

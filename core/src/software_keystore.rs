@@ -262,6 +262,12 @@ struct StoredKey {
 }
 
 const FILE_FORMAT: &str = "satchel-software-keystore-v1";
+/// Largest Argon2 memory accepted from a file: 1 GiB.
+const MAX_M_KIB: u32 = 1 << 20;
+/// Most Argon2 passes accepted from a file.
+const MAX_T: u32 = 16;
+/// Most Argon2 lanes accepted from a file.
+const MAX_P: u32 = 16;
 const FILE_AAD: &[u8] = b"satchel-software-keystore-v1";
 
 /// A [`KeyStore`] of software keys, in memory or persisted encrypted to a file.
@@ -286,6 +292,16 @@ fn derive_kek(passphrase: &str, kdf: &KdfParams) -> Result<Zeroizing<[u8; 32]>, 
             "key derivation {}",
             kdf.alg
         )));
+    }
+    // The parameters come from the file: bound them, so a tampered file
+    // cannot make opening allocate gigabytes or run for hours.
+    if !(8..=MAX_M_KIB).contains(&kdf.m_kib)
+        || !(1..=MAX_T).contains(&kdf.t)
+        || !(1..=MAX_P).contains(&kdf.p)
+    {
+        return Err(KeyStoreError::Unsupported(
+            "Argon2 parameters out of range".into(),
+        ));
     }
     let params = argon2::Params::new(kdf.m_kib, kdf.t, kdf.p, Some(32))
         .map_err(|_| KeyStoreError::Unsupported("Argon2 parameters".into()))?;
@@ -412,10 +428,10 @@ impl SoftwareKeyStore {
             sealed: b64::encode(sealed),
         };
         let text = serde_json::to_string_pretty(&file).unwrap_or_default();
-        // Write beside the target and rename, so a crash never leaves half a file.
-        let tmp = target.path.with_extension("tmp");
-        std::fs::write(&tmp, text).map_err(|e| KeyStoreError::Io(e.to_string()))?;
-        std::fs::rename(&tmp, &target.path).map_err(|e| KeyStoreError::Io(e.to_string()))
+        // Private, written beside the target and renamed: a crash never
+        // leaves half a file.
+        crate::private_file::write_atomically(&target.path, text.as_bytes())
+            .map_err(|e| KeyStoreError::Io(e.to_string()))
     }
 
     /// Runs `f` on the signing key under `alias`.
@@ -581,6 +597,48 @@ mod tests {
             ks.unwrap_data_key("wrap", &wrapped).unwrap(),
             b"secret data key"
         );
+    }
+
+    #[test]
+    fn hostile_kdf_parameters_in_the_file_are_refused_quickly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.keys");
+        SoftwareKeyStore::open(&path, "pw").unwrap();
+        let good: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for (field, value) in [
+            ("m_kib", u64::from(u32::MAX)),
+            ("m_kib", 0),
+            ("t", u64::from(u32::MAX)),
+            ("t", 0),
+            ("p", 1000),
+        ] {
+            let mut bad = good.clone();
+            bad["kdf"][field] = serde_json::Value::from(value);
+            std::fs::write(&path, bad.to_string()).unwrap();
+            let started = std::time::Instant::now();
+            assert!(
+                matches!(
+                    SoftwareKeyStore::open(&path, "pw"),
+                    Err(KeyStoreError::Unsupported(_))
+                ),
+                "{field}={value}"
+            );
+            assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_key_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.keys");
+        let ks = SoftwareKeyStore::open(&path, "pw").unwrap();
+        ks.generate_key("k", KeyAlgorithm::Es256).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert!(!dir.path().join("w.tmp").exists());
     }
 
     #[test]

@@ -160,5 +160,8 @@ fn consent_log_anchored_verified_and_tampering_detected() {
         matches!(&err, WalletError::Anchoring(m) if m.contains("dropped")),
         "{err:?}"
     );
+    // An anchored space can still be deleted, with everything in it.
+    wallet.delete_space(&space.id).unwrap();
+    assert!(wallet.spaces().unwrap().is_empty());
     server.stop();
 }

@@ -142,3 +142,27 @@ fn wallet_init_import_list_show_present_delete() {
     rejected(d, &["wallet", "init", "--wallet", "w.db"]);
     rejected(d, &["wallet", "list", "--wallet", "nowhere.db"]);
 }
+
+/// An init killed after the files were made but before the first space:
+/// running init again finishes it; other commands say there is no space.
+#[test]
+fn an_interrupted_init_can_be_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let keys =
+        satchel_core::SoftwareKeyStore::open(&d.join("w.keys"), "correct horse battery staple")
+            .unwrap();
+    drop(satchel_core::Wallet::open(&d.join("w.db"), std::sync::Arc::new(keys)).unwrap());
+    let reason = rejected(d, &["wallet", "list", "--wallet", "w.db"]);
+    assert!(reason.contains("no space"), "{reason}");
+    let init: serde_json::Value =
+        serde_json::from_str(&ok(d, &["wallet", "init", "--wallet", "w.db"])).unwrap();
+    assert!(init["space"].is_string());
+    assert_eq!(
+        ok(d, &["wallet", "spaces", "--wallet", "w.db"])
+            .lines()
+            .count(),
+        1
+    );
+    rejected(d, &["wallet", "init", "--wallet", "w.db"]);
+}

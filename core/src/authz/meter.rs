@@ -92,7 +92,11 @@ impl UsageLedger {
         signer: Arc<dyn Signer>,
     ) -> Result<Self, AuthzError> {
         let conn = match path {
-            Some(p) => Connection::open(p)?,
+            Some(p) => {
+                crate::private_file::ensure_private(p)
+                    .map_err(|e| AuthzError::Storage(e.kind().to_string()))?;
+                Connection::open(p)?
+            }
             None => Connection::open_in_memory()?,
         };
         conn.pragma_update(None, "journal_mode", "WAL")?;

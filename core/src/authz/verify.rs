@@ -248,14 +248,8 @@ pub fn verify_response(
         let (verified, issuer_key) =
             verify_with_issuer_keys(&issuer.keys, |vk| match delegation {
                 None => sd_jwt::verify(presentation, vk, &options),
-                Some(_) => sd_jwt::verify(
-                    presentation,
-                    vk,
-                    &VerifyOptions {
-                        key_binding: None,
-                        ..options.clone()
-                    },
-                ),
+                // The agent's key binding is checked with the delegation below.
+                Some(_) => sd_jwt::verify_disclosures(presentation, vk, &options),
             })?;
         if verified.vct() != Some(grant.vct.as_str()) {
             return Err(AuthzError::Mismatch(

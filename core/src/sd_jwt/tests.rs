@@ -647,3 +647,29 @@ fn recursive_disclosure_needs_its_parent() {
         SdJwtError::UnreferencedDisclosure
     );
 }
+
+#[test]
+fn the_key_binding_slot_is_checked_even_when_not_required() {
+    let f = Fixture::new();
+    let issued = f.issue();
+    let no_kb = VerifyOptions::vc(NOW);
+    // As issued (ends with `~`): fine without key binding.
+    assert!(verify(&issued, &f.key(), &no_kb).is_ok());
+    // Garbage where a KB-JWT would be.
+    assert!(verify(&format!("{issued}GARBAGE"), &f.key(), &no_kb).is_err());
+    // The final `~` cut off: the last disclosure would be read as a KB-JWT
+    // and silently dropped; refused instead.
+    let cut = issued.trim_end_matches('~');
+    assert!(verify(cut, &f.key(), &no_kb).is_err());
+    // A real presentation with key binding also verifies when key binding is
+    // not asked for, since its KB-JWT is valid.
+    let presented = f.present(&issued, &["name"]);
+    assert!(verify(&presented, &f.key(), &no_kb).is_ok());
+    // …but not with its disclosures changed under the KB-JWT (sd_hash).
+    let parts: Vec<&str> = presented.split('~').collect();
+    let without = format!("{}~{}", parts[0], parts[parts.len() - 1]);
+    assert!(matches!(
+        verify(&without, &f.key(), &no_kb),
+        Err(SdJwtError::KbSdHash)
+    ));
+}

@@ -83,14 +83,7 @@ pub fn verify_delegated(
     options: &VerifyOptions,
     delegated: &DelegatedKeyBinding,
 ) -> Result<VerifiedSdJwt, SdJwtError> {
-    let mut verified = verify(
-        token,
-        issuer_key,
-        &VerifyOptions {
-            key_binding: None,
-            ..options.clone()
-        },
-    )?;
+    let mut verified = verify_disclosures(token, issuer_key, options)?;
     let compact = split(token)?;
     let kb = compact.kb_jwt.ok_or(SdJwtError::KeyBindingMissing)?;
     verify_key_binding(
@@ -208,10 +201,40 @@ fn time_claim(claims: &Map<String, Value>, name: &'static str) -> Result<Option<
 }
 
 /// Verifies an SD-JWT (optionally with key binding) against the issuer key.
+/// A key-binding JWT present where none is required is still checked
+/// (signature by `cnf.jwk`, `sd_hash`).
 pub fn verify(
     token: &str,
     issuer_key: &VerifyingKey,
     options: &VerifyOptions,
+) -> Result<VerifiedSdJwt, SdJwtError> {
+    verify_parts(token, issuer_key, options, true)
+}
+
+/// Verifies the issuer-signed part and the disclosures only, leaving the
+/// key-binding JWT to the caller (a delegated key, or the wallet checking
+/// the disclosures of a presentation it has just made).
+pub(crate) fn verify_disclosures(
+    token: &str,
+    issuer_key: &VerifyingKey,
+    options: &VerifyOptions,
+) -> Result<VerifiedSdJwt, SdJwtError> {
+    verify_parts(
+        token,
+        issuer_key,
+        &VerifyOptions {
+            key_binding: None,
+            ..options.clone()
+        },
+        false,
+    )
+}
+
+fn verify_parts(
+    token: &str,
+    issuer_key: &VerifyingKey,
+    options: &VerifyOptions,
+    check_unrequired_kb: bool,
 ) -> Result<VerifiedSdJwt, SdJwtError> {
     let compact = split(token)?;
 
@@ -270,9 +293,17 @@ pub fn verify(
         None => None,
     };
 
-    // §7.3: key binding.
+    // §7.3: key binding. Whatever sits after the last `~` is a KB-JWT: even
+    // when none is required it must be one, so a garbage slot or a cut-off
+    // final `~` (which would silently drop the last disclosure) is refused.
     let key_bound = match &options.key_binding {
-        None => false,
+        None => {
+            if let Some(kb) = compact.kb_jwt.filter(|_| check_unrequired_kb) {
+                let holder = holder_key.as_ref().ok_or(SdJwtError::NoHolderKey)?;
+                verify_kb_signature_and_hash(kb, holder, compact.sd_input)?;
+            }
+            false
+        }
         Some(check) => {
             let kb = compact.kb_jwt.ok_or(SdJwtError::KeyBindingMissing)?;
             let holder = holder_key.as_ref().ok_or(SdJwtError::NoHolderKey)?;
@@ -297,13 +328,7 @@ fn verify_key_binding(
     check: &KeyBindingCheck,
     now: i64,
 ) -> Result<(), SdJwtError> {
-    let jwt = jws::decode(kb).map_err(SdJwtError::KbSignature)?;
-    if !jwt.header.typ_is(KB_TYP) {
-        return Err(SdJwtError::KbWrongTyp);
-    }
-    jwt.verify(&holder.verifying_key()?)
-        .map_err(SdJwtError::KbSignature)?;
-    let claims = jwt.payload_object().map_err(SdJwtError::KbSignature)?;
+    let claims = verify_kb_signature_and_hash(kb, holder, sd_input)?;
     let iat = claims
         .get("iat")
         .and_then(Value::as_i64)
@@ -317,6 +342,23 @@ fn verify_key_binding(
     if claims.get("aud").and_then(Value::as_str) != Some(check.audience.as_str()) {
         return Err(SdJwtError::KbAudience);
     }
+    Ok(())
+}
+
+/// The parts of §7.3 that hold whoever the verifier is: a `kb+jwt` signed
+/// by the holder key over exactly this presentation (`sd_hash`).
+fn verify_kb_signature_and_hash(
+    kb: &str,
+    holder: &Jwk,
+    sd_input: &str,
+) -> Result<Map<String, Value>, SdJwtError> {
+    let jwt = jws::decode(kb).map_err(SdJwtError::KbSignature)?;
+    if !jwt.header.typ_is(KB_TYP) {
+        return Err(SdJwtError::KbWrongTyp);
+    }
+    jwt.verify(&holder.verifying_key()?)
+        .map_err(SdJwtError::KbSignature)?;
+    let claims = jwt.payload_object().map_err(SdJwtError::KbSignature)?;
     let expected = b64::sha256_b64(sd_input.as_bytes());
     let presented = claims
         .get("sd_hash")
@@ -325,7 +367,7 @@ fn verify_key_binding(
     if !constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
         return Err(SdJwtError::KbSdHash);
     }
-    Ok(())
+    Ok(claims)
 }
 
 /// Compares without an early exit, so timing does not reveal the matching prefix.

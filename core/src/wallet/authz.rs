@@ -205,7 +205,8 @@ impl Wallet {
             // Never send more than the user approved: if the issuer made a
             // whole object disclosable, a nested claim cannot go alone.
             let vk = c.issuer_key.verifying_key().map_err(AuthzError::from)?;
-            let own = sd_jwt::verify(&presentation, &vk, &sd_jwt::VerifyOptions::vc(now))?;
+            let own =
+                sd_jwt::verify_disclosures(&presentation, &vk, &sd_jwt::VerifyOptions::vc(now))?;
             crate::authz::disclosed_within_grants(&own.disclosed, &sel.claims, &own.claims).map_err(|_| {
                 WalletError::InvalidInput(format!(
                     "credential {} cannot disclose the chosen claims without revealing others: choose the whole object",

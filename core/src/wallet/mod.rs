@@ -144,6 +144,9 @@ impl Wallet {
     /// Opens (or creates) the wallet at `path`, unwrapping its data key with
     /// `keystore`. Older files are migrated.
     pub fn open(path: &Path, keystore: Arc<dyn KeyStore>) -> Result<Wallet, WalletError> {
+        // Owner-only: SQLite gives its -wal and -shm files the same mode.
+        crate::private_file::ensure_private(path)
+            .map_err(|e| WalletError::Storage(e.kind().to_string()))?;
         let mut writer = Connection::open(path)?;
         configure(&writer)?;
         schema::migrate(&mut writer)?;
@@ -360,6 +363,7 @@ impl Wallet {
                 "provenance",
                 "members",
                 "status_lists",
+                "anchors",
             ] {
                 tx.execute(&format!("DELETE FROM {table} WHERE space_id = ?1"), [id])?;
             }

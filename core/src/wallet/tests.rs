@@ -385,3 +385,16 @@ fn wallet_is_safe_across_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Wallet>();
 }
+
+#[cfg(unix)]
+#[test]
+fn wallet_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = setup();
+    s.space_with_id_card();
+    for suffix in ["", "-wal", "-shm"] {
+        let p = crate::private_file::with_suffix(&s.path, suffix);
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", p.display());
+    }
+}

@@ -56,6 +56,10 @@ impl SqliteStore {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Backend(e.to_string()))?;
         }
+        // Owner-only: the database holds the log's history and, with
+        // --demo, issuer keys; SQLite gives -wal and -shm the same mode.
+        satchel_core::private_file::ensure_private(path)
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
