@@ -19,7 +19,7 @@ use crate::{
 };
 
 /// Where data lives: `sqlite:PATH` or `postgres://…`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Database {
     /// An embedded SQLite file.
     Sqlite(PathBuf),
@@ -39,14 +39,29 @@ impl Database {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(Database::Postgres(url.into()));
         }
-        Err(format!(
-            "unknown database URL {url:?}: use sqlite:PATH or postgres://…"
-        ))
+        // The URL is not echoed: it may hold a password.
+        Err("unknown database URL scheme: use sqlite:PATH or postgres://…".into())
     }
 }
 
-/// Server configuration.
-#[derive(Debug, Clone)]
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite(p) => f.debug_tuple("Sqlite").field(p).finish(),
+            // postgres://user:password@host/db: never print the credentials.
+            Database::Postgres(url) => {
+                let host = url.rsplit_once('@').map_or("…", |(_, h)| h);
+                f.debug_tuple("Postgres")
+                    .field(&format_args!("postgres://…@{host}"))
+                    .finish()
+            }
+        }
+    }
+}
+
+/// Server configuration. Its `Debug` hides keys, the token and database
+/// credentials.
+#[derive(Clone)]
 pub struct Config {
     /// The database.
     pub database: Database,
@@ -64,46 +79,88 @@ pub struct Config {
     pub integrate_every: Duration,
 }
 
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database", &self.database)
+            .field("public_url", &self.public_url)
+            .field("log_key", &"[hidden]")
+            .field("operator_key", &"[hidden]")
+            .field(
+                "admin_token",
+                &self.admin_token.as_ref().map(|_| "[hidden]"),
+            )
+            .field("limits", &self.limits)
+            .field("integrate_every", &self.integrate_every)
+            .finish()
+    }
+}
+
+/// Reads a key file, or creates it with `generate` when there is none. A
+/// file that exists but cannot be read or parsed is an error: replacing it
+/// would silently change the server's identity (its log, its registry).
+fn load_or_create_key(
+    path: &std::path::Path,
+    what: &str,
+    parse: impl Fn(&str) -> Result<(), String>,
+    generate: impl FnOnce() -> Result<String, String>,
+) -> Result<String, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            parse(&text).map_err(|e| {
+                format!(
+                    "{what} in {} is unusable ({e}); refusing to start with a new one",
+                    path.display()
+                )
+            })?;
+            Ok(text.trim().to_owned())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+            }
+            let text = generate()?;
+            satchel_core::private_file::write_atomically(path, text.as_bytes())
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok(text)
+        }
+        Err(e) => Err(format!(
+            "cannot read the {what} in {} ({e}); refusing to start with a new one",
+            path.display()
+        )),
+    }
+}
+
 /// Reads the log key from `path`, or creates one named `origin` there.
 pub fn load_or_create_log_key(path: &std::path::Path, origin: &str) -> Result<String, String> {
-    if let Ok(text) = std::fs::read_to_string(path) {
-        NoteSigner::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        return Ok(text.trim().to_owned());
-    }
-    let signer = NoteSigner::generate(origin).map_err(|e| e.to_string())?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    }
-    let text = signer.encode();
-    std::fs::write(path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
-    restrict(path);
-    Ok(text.to_string())
+    load_or_create_key(
+        path,
+        "log key",
+        |t| NoteSigner::parse(t).map(|_| ()).map_err(|e| e.to_string()),
+        || {
+            NoteSigner::generate(origin)
+                .map(|s| s.encode().to_string())
+                .map_err(|e| e.to_string())
+        },
+    )
 }
-
-#[cfg(unix)]
-fn restrict(path: &std::path::Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-}
-
-#[cfg(not(unix))]
-fn restrict(_: &std::path::Path) {}
 
 /// Reads the registry operator key (a private JWK) from `path`, or creates one.
 pub fn load_or_create_operator_key(path: &std::path::Path) -> Result<String, String> {
-    if let Ok(text) = std::fs::read_to_string(path) {
-        satchel_core::SoftwareKey::from_private_jwk(&text)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        return Ok(text.trim().to_owned());
-    }
-    let key = satchel_core::SoftwareKey::generate_ed25519().map_err(|e| e.to_string())?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    }
-    let text = key.to_private_jwk();
-    std::fs::write(path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
-    restrict(path);
-    Ok(text.to_string())
+    load_or_create_key(
+        path,
+        "operator key",
+        |t| {
+            satchel_core::SoftwareKey::from_private_jwk(t)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        },
+        || {
+            satchel_core::SoftwareKey::generate_ed25519()
+                .map(|k| k.to_private_jwk().to_string())
+                .map_err(|e| e.to_string())
+        },
+    )
 }
 
 /// Builds the shared state for a store.
@@ -213,4 +270,63 @@ async fn serve<S: Store>(
     let s = state.clone();
     let _ = tokio::task::spawn_blocking(move || s.service.integrate()).await;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unusable_key_file_stops_the_server_and_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log.key");
+        let first = load_or_create_log_key(&log, "test/log").unwrap();
+        assert_eq!(load_or_create_log_key(&log, "test/log").unwrap(), first);
+        // Torn: half a key.
+        std::fs::write(&log, &first[..first.len() / 2]).unwrap();
+        let e = load_or_create_log_key(&log, "test/log").unwrap_err();
+        assert!(e.contains("refusing"), "{e}");
+        assert_eq!(
+            std::fs::read_to_string(&log).unwrap(),
+            &first[..first.len() / 2]
+        );
+        // Unreadable (here: a directory where the file should be).
+        let op = dir.path().join("operator.jwk");
+        std::fs::create_dir(&op).unwrap();
+        assert!(load_or_create_operator_key(&op)
+            .unwrap_err()
+            .contains("refusing"));
+        assert!(op.is_dir());
+        // A missing file is created, private.
+        let fresh = dir.path().join("fresh/operator.jwk");
+        load_or_create_operator_key(&fresh).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&fresh).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_and_errors() {
+        let url = "postgres://satchel:hunter2@db.internal:5432/satchel";
+        let db = Database::parse(url).unwrap();
+        assert!(!format!("{db:?}").contains("hunter2"));
+        let e = Database::parse("mysql://root:hunter2@db/satchel").unwrap_err();
+        assert!(!e.contains("hunter2"), "{e}");
+        let config = Config {
+            database: db,
+            public_url: "https://satchel.example".into(),
+            log_key: "PRIVATE+KEY+test/log+00000000+AAAA".into(),
+            operator_key: r#"{"kty":"OKP","d":"secret-d"}"#.into(),
+            admin_token: Some("token-hunter2".into()),
+            limits: http::Limits::default(),
+            integrate_every: Duration::from_millis(50),
+        };
+        let shown = format!("{config:?}");
+        for secret in ["hunter2", "PRIVATE+KEY", "secret-d"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
 }

@@ -12,6 +12,7 @@ struct Args {
     #[arg(
         long,
         env = "SATCHEL_DB",
+        hide_env_values = true,
         default_value = "sqlite:satchel-data/satchel.db"
     )]
     db: String,

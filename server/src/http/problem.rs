@@ -41,9 +41,13 @@ impl From<ServiceError> for Problem {
             ServiceError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ServiceError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
-        // Storage details stay in the server's logs, not in answers.
+        // Storage details stay in the server's logs, not in answers. They
+        // name SQL and tables, never bound values.
         let detail = match &e {
-            ServiceError::Storage(_) => "storage unavailable".to_owned(),
+            ServiceError::Storage(reason) => {
+                eprintln!("satchel-server: storage error: {reason}");
+                "storage unavailable".to_owned()
+            }
             other => other.to_string(),
         };
         Problem {

@@ -20,6 +20,10 @@ pub struct RequestParts<'a> {
     pub body: &'a [u8],
 }
 
+/// One answer for an unknown key id and a bad signature, so the answer does
+/// not tell which devices or relying parties exist.
+const NOT_VERIFIED: &str = "request signature does not verify for its key id";
+
 fn unauth(m: &str) -> ServiceError {
     ServiceError::Unauthenticated(m.to_owned())
 }
@@ -41,7 +45,7 @@ impl<S: Store> Service<S> {
             device = Some(d);
             Ok(vec![key])
         })?;
-        device.ok_or_else(|| unauth("unknown device"))
+        device.ok_or_else(|| unauth(NOT_VERIFIED))
     }
 
     /// Checks a request signed by a registered relying party; returns its `client_id`.
@@ -54,7 +58,7 @@ impl<S: Store> Service<S> {
         self.verify_signed(header, parts, now, |kid| {
             let rp = self
                 .relying_party(kid)?
-                .ok_or_else(|| unauth("not a registered relying party"))?;
+                .ok_or_else(|| unauth(NOT_VERIFIED))?;
             Ok(rp.keys)
         })
     }
@@ -83,7 +87,7 @@ impl<S: Store> Service<S> {
                 let d = self
                     .store
                     .device(kid)?
-                    .ok_or_else(|| unauth("unknown device"))?;
+                    .ok_or_else(|| unauth(NOT_VERIFIED))?;
                 let key =
                     Jwk::from_json(&d.jwk).map_err(|e| ServiceError::Storage(e.to_string()))?;
                 Ok((d, key))
@@ -118,7 +122,7 @@ impl<S: Store> Service<S> {
             .iter()
             .any(|k| k.verifying_key().is_ok_and(|vk| jwt.verify(&vk).is_ok()));
         if !verified {
-            return Err(unauth("request signature does not verify"));
+            return Err(unauth(NOT_VERIFIED));
         }
         let p = jwt
             .payload_object()

@@ -152,6 +152,32 @@ impl<S: Store> Service<S> {
         if a.iss != Authorization::holder_urn(&holder.thumbprint()) {
             return Err(bad("authorisation issuer is not its signing key"));
         }
+        // Meter only what a holder of this server signed: the signer must
+        // be the key of a space registered here, whose status list (where a
+        // withdrawal would show) is published here.
+        let space_key = a
+            .status_reference()
+            .and_then(|r| {
+                r.uri
+                    .strip_prefix(&format!("{}/", self.status_base))
+                    .map(str::to_owned)
+            })
+            .map(|space_id| self.store.space(&space_id))
+            .transpose()?
+            .flatten()
+            .and_then(|space| Jwk::from_json(&space.jwk).ok());
+        if space_key.is_none_or(|k| k.thumbprint() != holder.thumbprint()) {
+            self.store.record_refusal(
+                &a.jti,
+                client_id,
+                satchel_core::unix_now(),
+                "authorisation not signed by a space of this server",
+            )?;
+            return Err(ServiceError::Forbidden(
+                "the authorisation is not signed by a space registered here, with its status published here"
+                    .into(),
+            ));
+        }
         let m = MeteredAuthorization {
             client_id: client_id.into(),
             holder_key: holder,
@@ -167,7 +193,21 @@ impl<S: Store> Service<S> {
             &serde_json::to_string(&m).map_err(bad)?,
             false,
         ) {
-            Ok(()) | Err(crate::store::StoreError::Conflict) => Ok(a.jti),
+            Ok(()) => Ok(a.jti),
+            // The same relying party registering again is idempotent; another
+            // one cannot take over (or shadow) an authorisation id.
+            Err(crate::store::StoreError::Conflict) => {
+                let existing: Option<MeteredAuthorization> = self
+                    .store
+                    .object("authz", &a.jti)?
+                    .and_then(|t| serde_json::from_str(&t).ok());
+                match existing {
+                    Some(e) if e.client_id == client_id => Ok(a.jti),
+                    _ => Err(ServiceError::Conflict(
+                        "this authorisation id is registered by another relying party".into(),
+                    )),
+                }
+            }
             Err(e) => Err(e.into()),
         }
     }

@@ -113,6 +113,25 @@ fn signatures_are_required_checked_and_single_use() {
     );
     let now = satchel_core::unix_now();
     let key: &dyn Signer = a.key.as_ref();
+    // An unknown key id and a known one with a wrong key get the same
+    // answer: nobody learns which devices exist.
+    let stranger = SoftwareKey::generate_es256().unwrap();
+    let unknown = raw(
+        &server,
+        "GET",
+        path,
+        Some(sign_request(&stranger, "no-such-device", "GET", path, b"", now).unwrap()),
+        b"",
+    );
+    let wrong_key = raw(
+        &server,
+        "GET",
+        path,
+        Some(sign_request(&stranger, &a.id, "GET", path, b"", now).unwrap()),
+        b"",
+    );
+    assert_eq!(unknown.0, 401);
+    assert_eq!(unknown, wrong_key);
     // Signed for another path, another method, another body, too old, unknown device.
     assert_problem(
         &raw(

@@ -1,6 +1,7 @@
 //! The real server on port 0, driven by the real SDK client.
 
 mod api;
+mod binary;
 mod conformance;
 mod issuance;
 mod log;

@@ -323,6 +323,47 @@ fn metering_counts_uses_and_refuses_over_use_other_purposes_and_withdrawn() {
         ),
         Err(ClientError::Server { status: 403, .. })
     ));
+    // An authorisation signed by a made-up key (no space here) is not
+    // metered, and the attempt is flagged for the auditor.
+    let payload = |token: &str| -> authz::Authorization {
+        let jwt = satchel_core::jws::decode(token).unwrap();
+        serde_json::from_value(serde_json::Value::Object(jwt.payload_object().unwrap())).unwrap()
+    };
+    let forger = SoftwareKey::generate_es256().unwrap();
+    let mut forged = payload(&v.authorization);
+    forged.jti = "forged-1".into();
+    forged.iss = authz::Authorization::holder_urn(&forger.public_jwk().thumbprint());
+    assert!(matches!(
+        rp.call(
+            "POST",
+            "/v1/authorizations",
+            Some(&json!({"authorization": forged.sign(&forger).unwrap()}))
+        ),
+        Err(ClientError::Server { status: 403, .. })
+    ));
+    // Another relying party cannot take over a registered authorisation id,
+    // even with an authorisation of its own from a space registered here.
+    let mut shadow = payload(&v.authorization);
+    shadow.aud = "https://thief.example".into();
+    assert!(matches!(
+        thief.call(
+            "POST",
+            "/v1/authorizations",
+            Some(&json!({"authorization": shadow.sign(&space_signer).unwrap()}))
+        ),
+        Err(ClientError::Server { status: 409, .. })
+    ));
+    // The bank registering its own again is idempotent.
+    assert_eq!(
+        rp.call(
+            "POST",
+            "/v1/authorizations",
+            Some(&json!({"authorization": v.authorization}))
+        )
+        .unwrap()["authorization_id"],
+        v.id
+    );
+
     // Unregistered relying parties are not authenticated at all.
     let nobody = ServerClient::new(
         &server.url,
@@ -388,6 +429,10 @@ fn metering_counts_uses_and_refuses_over_use_other_purposes_and_withdrawn() {
         "{reasons:?}"
     );
     assert!(reasons.iter().any(|r| r.contains("purpose")), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains("not signed by a space")),
+        "{reasons:?}"
+    );
     assert!(
         reasons.iter().any(|r| r.contains("withdrawal")),
         "{reasons:?}"
