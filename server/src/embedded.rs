@@ -28,11 +28,21 @@ impl EmbeddedServer {
         Self::start_limited(dir, db, crate::http::Limits::default())
     }
 
-    /// Starts a server on `db` with the given rate limits.
+    /// Starts a server on `db` with the given rate limits (demo data on).
     pub fn start_limited(
         dir: &Path,
         db: Database,
         limits: crate::http::Limits,
+    ) -> Result<EmbeddedServer, String> {
+        Self::start_configured(dir, db, limits, true)
+    }
+
+    /// Starts a server as configured; `demo` turns the demo issuers on.
+    pub fn start_configured(
+        dir: &Path,
+        db: Database,
+        limits: crate::http::Limits,
+        demo: bool,
     ) -> Result<EmbeddedServer, String> {
         let log_key = load_or_create_log_key(&dir.join("log.key"), "satchel.embedded/log")?;
         let operator_key = crate::load_or_create_operator_key(&dir.join("operator.jwk"))?;
@@ -62,6 +72,7 @@ impl EmbeddedServer {
                     admin_token: Some(token),
                     limits,
                     integrate_every: Duration::from_millis(50),
+                    demo,
                 };
                 let _ = url_tx.send(url);
                 launch_with_listener(config, listener, None, async {

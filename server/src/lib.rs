@@ -77,6 +77,9 @@ pub struct Config {
     pub limits: http::Limits,
     /// How often queued leaves are integrated.
     pub integrate_every: Duration,
+    /// Demo data: the four demo issuers with their keys and seeded records.
+    /// Never on in production.
+    pub demo: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -92,6 +95,7 @@ impl std::fmt::Debug for Config {
             )
             .field("limits", &self.limits)
             .field("integrate_every", &self.integrate_every)
+            .field("demo", &self.demo)
             .finish()
     }
 }
@@ -168,8 +172,9 @@ pub fn state<S: Store>(store: S, config: &Config) -> Result<Arc<AppState<S>>, St
     let signer = NoteSigner::parse(&config.log_key).map_err(|e| format!("log key: {e}"))?;
     let operator = satchel_core::SoftwareKey::from_private_jwk(&config.operator_key)
         .map_err(|e| format!("operator key: {e}"))?;
-    let service = Service::new(Arc::new(store), signer, &config.public_url, operator)
+    let mut service = Service::new(Arc::new(store), signer, &config.public_url, operator)
         .map_err(|e| format!("starting the log: {e}"))?;
+    service.demo = config.demo;
     service
         .seed_demo_issuers(satchel_core::unix_now())
         .map_err(|e| format!("seeding the demo issuers: {e}"))?;
@@ -323,6 +328,7 @@ mod tests {
             admin_token: Some("token-hunter2".into()),
             limits: http::Limits::default(),
             integrate_every: Duration::from_millis(50),
+            demo: false,
         };
         let shown = format!("{config:?}");
         for secret in ["hunter2", "PRIVATE+KEY", "secret-d"] {

@@ -46,6 +46,11 @@ struct Args {
         default_value = "satchel-data/operator.jwk"
     )]
     operator_key_file: PathBuf,
+    /// Demo data: four demo issuers (public security, transport, market
+    /// regulation, social insurance) with keys and seeded records, for
+    /// trying the story. Never in production.
+    #[arg(long, env = "SATCHEL_DEMO")]
+    demo: bool,
     /// Bearer token for operator endpoints (/v1/admin/…); unset disables them.
     #[arg(long, env = "SATCHEL_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
@@ -69,6 +74,7 @@ async fn main() -> ExitCode {
             admin_token: args.admin_token.clone(),
             limits: satchel_server::http::Limits::default(),
             integrate_every: Duration::from_millis(args.integrate_ms),
+            demo: args.demo,
         };
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await

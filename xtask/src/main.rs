@@ -303,7 +303,7 @@ fn start_server() -> Result<TestServer> {
         .arg(dir.join("log.key"))
         .arg("--operator-key-file")
         .arg(dir.join("operator.jwk"))
-        .args(["--admin-token", &admin_token])
+        .args(["--admin-token", &admin_token, "--demo"])
         .spawn()
         .map_err(|e| format!("cannot start satchel-server: {e}"))?;
     let server = TestServer {

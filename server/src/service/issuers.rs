@@ -132,7 +132,7 @@ pub const DEMO_ISSUERS: [DemoIssuer; 4] = [
     },
 ];
 
-fn demo(name: &str) -> Result<&'static DemoIssuer, ServiceError> {
+fn find_demo(name: &str) -> Result<&'static DemoIssuer, ServiceError> {
     DEMO_ISSUERS
         .iter()
         .find(|d| d.name == name)
@@ -166,6 +166,8 @@ impl<S: Store> Service<S> {
     }
 
     fn issuer_key(&self, name: &str) -> Result<SoftwareKey, ServiceError> {
+        // Issuer private keys exist only on a demo server.
+        self.demo_issuer(name)?;
         let stored = match self.store.object("issuer_key", name)? {
             Some(k) => k,
             None => {
@@ -186,9 +188,20 @@ impl<S: Store> Service<S> {
         SoftwareKey::from_private_jwk(&stored).map_err(|e| ServiceError::Storage(e.to_string()))
     }
 
-    /// Creates the demo issuers' keys, registers them as trusted issuers and
-    /// publishes their (empty) status lists.
+    /// A demo issuer, when this server runs with demo data (`--demo`).
+    fn demo_issuer(&self, name: &str) -> Result<&'static DemoIssuer, ServiceError> {
+        if !self.demo {
+            return Err(ServiceError::NotFound("no such issuer".into()));
+        }
+        find_demo(name)
+    }
+
+    /// With demo data on: creates the demo issuers' keys, registers them as
+    /// trusted issuers and publishes their (empty) status lists.
     pub fn seed_demo_issuers(&self, now: i64) -> Result<(), ServiceError> {
+        if !self.demo {
+            return Ok(());
+        }
         for d in &DEMO_ISSUERS {
             let key = self.issuer_key(d.name)?;
             if self
@@ -219,7 +232,7 @@ impl<S: Store> Service<S> {
 
     /// Credential issuer metadata (OpenID4VCI §12.2).
     pub fn issuer_metadata(&self, name: &str) -> Result<Value, ServiceError> {
-        let d = demo(name)?;
+        let d = self.demo_issuer(name)?;
         let id = self.issuer_id(name);
         Ok(json!({
             "credential_issuer": id,
@@ -241,7 +254,7 @@ impl<S: Store> Service<S> {
 
     /// OAuth authorisation server metadata (RFC 8414) of a demo issuer.
     pub fn authorization_server_metadata(&self, name: &str) -> Result<Value, ServiceError> {
-        demo(name)?;
+        self.demo_issuer(name)?;
         let id = self.issuer_id(name);
         Ok(json!({
             "issuer": id,
@@ -253,7 +266,7 @@ impl<S: Store> Service<S> {
 
     /// JWT VC issuer metadata (`/.well-known/jwt-vc-issuer`).
     pub fn jwt_vc_issuer(&self, name: &str) -> Result<Value, ServiceError> {
-        demo(name)?;
+        self.demo_issuer(name)?;
         Ok(
             json!({"issuer": self.issuer_id(name), "jwks": {"keys": [self.issuer_key(name)?.public_jwk().to_value()]}}),
         )
@@ -266,7 +279,7 @@ impl<S: Store> Service<S> {
         subject: &str,
         now: i64,
     ) -> Result<Value, ServiceError> {
-        let d = demo(name)?;
+        let d = self.demo_issuer(name)?;
         if !(d.records)().iter().any(|(s, _)| *s == subject) {
             return Err(ServiceError::NotFound(format!(
                 "no {} record for {subject}",
@@ -340,7 +353,7 @@ impl<S: Store> Service<S> {
 
     /// Nonce endpoint: a fresh single-use `c_nonce`.
     pub fn c_nonce(&self, name: &str, now: i64) -> Result<Value, ServiceError> {
-        demo(name)?;
+        self.demo_issuer(name)?;
         let nonce = b64::encode(b64::random_bytes::<18>());
         self.store.put_object(
             "c_nonce",
@@ -364,7 +377,9 @@ impl<S: Store> Service<S> {
             error,
             description: d,
         };
-        let d = demo(name).map_err(|e| err("invalid_request", e.to_string()))?;
+        let d = self
+            .demo_issuer(name)
+            .map_err(|e| err("invalid_request", e.to_string()))?;
         let grant: Grant = self
             .store
             .take_object("access", access_token)
@@ -492,7 +507,7 @@ impl<S: Store> Service<S> {
     /// Operator: revokes the credential at `idx` and republishes the list
     /// (compare-and-swap, so concurrent revocations are never lost).
     pub fn revoke(&self, name: &str, idx: usize, now: i64) -> Result<(), ServiceError> {
-        demo(name)?;
+        self.demo_issuer(name)?;
         let key = self.issuer_key(name)?;
         let uri = self.issuer_status_uri(name);
         let vk = key.public_jwk().verifying_key().map_err(bad)?;

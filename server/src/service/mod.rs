@@ -128,6 +128,9 @@ pub struct Service<S: Store> {
     pub public_url: String,
     /// The operator key that signs the registry.
     pub operator: Arc<satchel_core::SoftwareKey>,
+    /// Demo data on: the demo issuers, their keys and seeded records
+    /// (`--demo`; the embedded server used by the demo and tests).
+    pub demo: bool,
 }
 
 fn valid_id(id: &str) -> bool {
@@ -164,6 +167,7 @@ impl<S: Store> Service<S> {
             max_skew: 300,
             public_url,
             operator: Arc::new(operator),
+            demo: false,
         };
         service.integrate()?;
         Ok(service)

@@ -470,6 +470,7 @@ fn health_and_metrics_on_their_own_listener_and_graceful_shutdown() {
         admin_token: None,
         limits: satchel_server::http::Limits::default(),
         integrate_every: std::time::Duration::from_millis(50),
+        demo: false,
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let handle = rt.spawn(satchel_server::launch_with_listener(

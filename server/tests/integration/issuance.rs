@@ -414,13 +414,14 @@ fn concurrent_revocations_are_all_kept() {
 fn expired_codes_nonces_and_requests_are_swept() {
     let dir = tempfile::tempdir().unwrap();
     let store = satchel_server::store::sqlite::SqliteStore::open(&dir.path().join("s.db")).unwrap();
-    let service = satchel_server::service::Service::new(
+    let mut service = satchel_server::service::Service::new(
         Arc::new(store),
         satchel_core::note::NoteSigner::generate("sweep/log").unwrap(),
         "http://x",
         satchel_core::SoftwareKey::generate_ed25519().unwrap(),
     )
     .unwrap();
+    service.demo = true;
     let now = satchel_core::unix_now();
     service.c_nonce("public-security", now - 10_000).unwrap();
     service.c_nonce("public-security", now).unwrap();
