@@ -30,6 +30,7 @@ pub use clock::{rfc3339, unix_now};
 pub use jwk::{Jwk, JwkError, VerifyingKey};
 pub use jws::{Alg, JoseError, Signer};
 pub use keystore::{KeyAlgorithm, KeyStore, KeyStoreError, KeyStoreSigner};
+pub use sd_jwt::constant_time_eq;
 pub use software_keystore::{SoftwareKey, SoftwareKeyStore};
 pub use wallet::{
     AnchorReport, Approved, AuthorizationState, Credential, CredentialFilter, CredentialStatus,

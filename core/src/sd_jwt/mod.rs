@@ -19,6 +19,7 @@ pub use disclosure::Disclosure;
 pub use issue::{issue, issue_vc, IssueOptions};
 pub use path::{ClaimPath, PathElement};
 pub use present::{present, KeyBinding};
+pub use verify::constant_time_eq;
 pub(crate) use verify::verify_disclosures;
 pub use verify::{
     verify, verify_delegated, verify_presentation, DelegatedKeyBinding, KeyBindingCheck, TypPolicy,

@@ -371,6 +371,6 @@ fn verify_kb_signature_and_hash(
 }
 
 /// Compares without an early exit, so timing does not reveal the matching prefix.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -351,17 +351,58 @@ impl<S: Store> Service<S> {
         Ok(json!({"access_token": token, "token_type": "Bearer", "expires_in": CODE_TTL}))
     }
 
-    /// Nonce endpoint: a fresh single-use `c_nonce`.
+    /// Nonce endpoint: a fresh `c_nonce`. Nonces are stateless (an HMAC
+    /// over issuer, expiry and randomness under a key kept in the store),
+    /// so this anonymous endpoint writes nothing per request. A proof can
+    /// be replayed only within its nonce's lifetime and only with a fresh
+    /// access token, and every access token gives one credential.
     pub fn c_nonce(&self, name: &str, now: i64) -> Result<Value, ServiceError> {
         self.demo_issuer(name)?;
-        let nonce = b64::encode(b64::random_bytes::<18>());
-        self.store.put_object(
-            "c_nonce",
-            &nonce,
-            &json!({"issuer": name, "exp": now + CODE_TTL}).to_string(),
-            false,
-        )?;
-        Ok(json!({"c_nonce": nonce}))
+        let exp = now + CODE_TTL;
+        let salt = b64::encode(b64::random_bytes::<12>());
+        let tag = self.nonce_tag(name, exp, &salt)?;
+        Ok(json!({"c_nonce": format!("{exp}.{salt}.{tag}")}))
+    }
+
+    /// The shared secret of the nonce MAC: created once in the store, so
+    /// every server instance over that store accepts every other's nonces.
+    fn nonce_key(&self) -> Result<ring::hmac::Key, ServiceError> {
+        let fresh = b64::encode(b64::random_bytes::<32>());
+        match self.store.put_object("secret", "c_nonce", &fresh, false) {
+            Ok(()) | Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let stored = self
+            .store
+            .object("secret", "c_nonce")?
+            .and_then(|s| b64::decode(&s))
+            .ok_or_else(|| ServiceError::Storage("nonce key unreadable".into()))?;
+        Ok(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &stored))
+    }
+
+    fn nonce_tag(&self, name: &str, exp: i64, salt: &str) -> Result<String, ServiceError> {
+        let tag = ring::hmac::sign(
+            &self.nonce_key()?,
+            format!("c_nonce\n{name}\n{exp}\n{salt}").as_bytes(),
+        );
+        Ok(b64::encode(&tag.as_ref()[..16]))
+    }
+
+    /// Checks a `c_nonce` this server gave for `name` and that has not expired.
+    fn check_c_nonce(&self, name: &str, nonce: &str, now: i64) -> Result<(), String> {
+        let mut parts = nonce.splitn(3, '.');
+        let (Some(exp), Some(salt), Some(tag)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err("unknown c_nonce".into());
+        };
+        let exp: i64 = exp.parse().map_err(|_| "unknown c_nonce")?;
+        let expected = self.nonce_tag(name, exp, salt).map_err(|e| e.to_string())?;
+        if !satchel_core::constant_time_eq(expected.as_bytes(), tag.as_bytes()) {
+            return Err("unknown c_nonce, or for another issuer".into());
+        }
+        if now >= exp {
+            return Err("c_nonce expired".into());
+        }
+        Ok(())
     }
 
     /// Credential endpoint: consumes the access token (one credential per
@@ -468,20 +509,7 @@ impl<S: Store> Service<S> {
             .get("nonce")
             .and_then(Value::as_str)
             .ok_or("proof without nonce")?;
-        let stored = self
-            .store
-            .take_object("c_nonce", nonce)
-            .map_err(|e| e.to_string())?
-            .ok_or("unknown or used c_nonce")?;
-        let stored: Value = serde_json::from_str(&stored).unwrap_or_default();
-        if stored.get("issuer").and_then(Value::as_str) != Some(name)
-            || stored
-                .get("exp")
-                .and_then(Value::as_i64)
-                .is_none_or(|e| now >= e)
-        {
-            return Err("c_nonce expired or for another issuer".into());
-        }
+        self.check_c_nonce(name, nonce, now)?;
         Ok(key)
     }
 
@@ -529,5 +557,48 @@ impl<S: Store> Service<S> {
         Err(ServiceError::Conflict(
             "too many concurrent revocations: retry".into(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+
+    #[test]
+    fn nonces_are_bound_to_issuer_and_time_and_cannot_be_forged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("n.db")).unwrap();
+        let mut service = Service::new(
+            Arc::new(store),
+            satchel_core::note::NoteSigner::generate("n/log").unwrap(),
+            "http://x",
+            SoftwareKey::generate_ed25519().unwrap(),
+        )
+        .unwrap();
+        service.demo = true;
+        let now = 1_800_000_000;
+        let nonce = service.c_nonce("public-security", now).unwrap()["c_nonce"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            service.check_c_nonce("public-security", &nonce, now),
+            Ok(())
+        );
+        assert!(service.check_c_nonce("transport", &nonce, now).is_err());
+        assert!(service
+            .check_c_nonce("public-security", &nonce, now + CODE_TTL)
+            .is_err());
+        let (exp, rest) = nonce.split_once('.').unwrap();
+        let later = format!("{}.{rest}", exp.parse::<i64>().unwrap() + 3600);
+        assert!(service
+            .check_c_nonce("public-security", &later, now)
+            .is_err());
+        for junk in ["", "x", "1.2", "a.b.c", "99999999999999999999.a.b"] {
+            assert!(service.check_c_nonce("public-security", junk, now).is_err());
+        }
     }
 }
