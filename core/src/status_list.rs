@@ -45,6 +45,9 @@ pub enum StatusListError {
     /// An index past the end of the list.
     #[error("index {0} is outside the status list")]
     OutOfRange(usize),
+    /// The list is larger than allowed.
+    #[error("status list too large")]
+    TooLarge,
 }
 
 /// A status list: `bits` bits per referenced token.
@@ -144,16 +147,23 @@ impl StatusList {
 
     /// Decodes `bits` and `lst`, refusing more than [`MAX_LIST_BYTES`].
     pub fn decode(bits: u8, lst: &str) -> Result<Self, StatusListError> {
+        Self::decode_limited(bits, lst, MAX_LIST_BYTES)
+    }
+
+    /// Decodes `bits` and `lst`, refusing more than `max_bytes` after
+    /// decompression (inflating stops there: work and memory are bounded).
+    pub fn decode_limited(bits: u8, lst: &str, max_bytes: usize) -> Result<Self, StatusListError> {
+        let max_bytes = max_bytes.min(MAX_LIST_BYTES);
         let mut list = StatusList::new(bits, 0)?;
         let compressed =
             b64::decode(lst).ok_or(StatusListError::Malformed("lst is not base64url"))?;
         let mut out = Vec::new();
         ZlibDecoder::new(compressed.as_slice())
-            .take(MAX_LIST_BYTES as u64 + 1)
+            .take(max_bytes as u64 + 1)
             .read_to_end(&mut out)
             .map_err(|_| StatusListError::Malformed("lst is not zlib data"))?;
-        if out.len() > MAX_LIST_BYTES {
-            return Err(StatusListError::Malformed("list too large"));
+        if out.len() > max_bytes {
+            return Err(StatusListError::TooLarge);
         }
         list.bytes = out;
         Ok(list)
@@ -189,6 +199,18 @@ impl StatusList {
         uri: &str,
         now: i64,
     ) -> Result<Self, StatusListError> {
+        Self::from_token_limited(token, key, uri, now, MAX_LIST_BYTES)
+    }
+
+    /// [`StatusList::from_token`], refusing lists larger than `max_bytes`
+    /// decoded.
+    pub fn from_token_limited(
+        token: &str,
+        key: &VerifyingKey,
+        uri: &str,
+        now: i64,
+        max_bytes: usize,
+    ) -> Result<Self, StatusListError> {
         let jwt = jws::decode(token.trim())?;
         if !jwt.header.typ_is(STATUS_LIST_TYP) {
             return Err(StatusListError::WrongTyp);
@@ -216,9 +238,10 @@ impl StatusList {
             .get("lst")
             .and_then(Value::as_str)
             .ok_or(StatusListError::Malformed("no lst"))?;
-        StatusList::decode(
+        StatusList::decode_limited(
             u8::try_from(bits).map_err(|_| StatusListError::Invalid("bits"))?,
             lst,
+            max_bytes,
         )
     }
 }
@@ -291,9 +314,13 @@ mod tests {
         let mut enc = ZlibEncoder::new(Vec::new(), Compression::best());
         enc.write_all(&vec![0u8; MAX_LIST_BYTES + 10]).unwrap();
         let bomb = b64::encode(enc.finish().unwrap());
+        assert_eq!(StatusList::decode(1, &bomb), Err(StatusListError::TooLarge));
+        // A caller's own limit holds too.
+        let kib = StatusList::new(1, 8 * 1024).unwrap().encode_lst();
+        assert!(StatusList::decode_limited(1, &kib, 1024).is_ok());
         assert_eq!(
-            StatusList::decode(1, &bomb),
-            Err(StatusListError::Malformed("list too large"))
+            StatusList::decode_limited(1, &kib, 1023),
+            Err(StatusListError::TooLarge)
         );
     }
 }

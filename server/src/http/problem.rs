@@ -38,7 +38,10 @@ impl From<ServiceError> for Problem {
             ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
             ServiceError::Conflict(_) => StatusCode::CONFLICT,
-            ServiceError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ServiceError::RateLimited | ServiceError::QuotaExceeded(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ServiceError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ServiceError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
         // Storage details stay in the server's logs, not in answers. They

@@ -25,6 +25,11 @@ pub use merkle::MerkleTree;
 /// Largest number of records per push or pull, and leaves per append.
 pub const MAX_BATCH: usize = 500;
 
+/// Largest status list a space may publish, decoded: 1 Mi one-bit entries
+/// (a million authorisations and delegations), so checking a publication
+/// against the previous one is bounded work.
+pub const MAX_SPACE_STATUS_BYTES: usize = 128 * 1024;
+
 /// A refusal or failure, with a stable code for `application/problem+json`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ServiceError {
@@ -49,6 +54,12 @@ pub enum ServiceError {
     /// Too many requests from this key.
     #[error("rate limit exceeded")]
     RateLimited,
+    /// Larger than a space may publish.
+    #[error("{0}")]
+    TooLarge(String),
+    /// A space's quota is used up.
+    #[error("{0}")]
+    QuotaExceeded(String),
     /// Storage failed.
     #[error("storage unavailable")]
     Storage(String),
@@ -65,6 +76,8 @@ impl ServiceError {
             ServiceError::Conflict(_) => "conflict",
             ServiceError::Replay => "replay",
             ServiceError::RateLimited => "rate_limited",
+            ServiceError::TooLarge(_) => "too_large",
+            ServiceError::QuotaExceeded(_) => "quota_exceeded",
             ServiceError::Storage(_) => "storage",
         }
     }
@@ -473,8 +486,13 @@ impl<S: Store> Service<S> {
             .and_then(|k| k.verifying_key())
             .map_err(|e| ServiceError::Storage(e.to_string()))?;
         let uri = self.status_uri(space_id);
-        let list = StatusList::from_token(token, &key, &uri, now)
-            .map_err(|e| ServiceError::BadRequest(format!("status list: {e}")))?;
+        let list = StatusList::from_token_limited(token, &key, &uri, now, MAX_SPACE_STATUS_BYTES)
+            .map_err(|e| match e {
+            satchel_core::status_list::StatusListError::TooLarge => ServiceError::TooLarge(
+                format!("a space's status list may hold at most {MAX_SPACE_STATUS_BYTES} bytes"),
+            ),
+            e => ServiceError::BadRequest(format!("status list: {e}")),
+        })?;
         let iat = |t: &str| {
             jws::decode(t)
                 .ok()
@@ -490,7 +508,9 @@ impl<S: Store> Service<S> {
                     "status list is older than the published one".into(),
                 ));
             }
-            if let Ok(old) = StatusList::from_token(prev, &key, &uri, now) {
+            if let Ok(old) =
+                StatusList::from_token_limited(prev, &key, &uri, now, MAX_SPACE_STATUS_BYTES)
+            {
                 let cleared = (0..old.len()).any(|i| {
                     old.get(i) == Ok(satchel_core::status_list::INVALID)
                         && list.get(i) != Ok(satchel_core::status_list::INVALID)

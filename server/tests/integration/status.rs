@@ -232,3 +232,42 @@ fn withdrawals_cannot_be_rolled_back_and_issuer_lists_cannot_be_hijacked() {
     )
     .unwrap();
 }
+
+/// A space cannot publish a list so large that checking it costs the
+/// server real work (finding: 16 MiB lists, ~1 s of CPU per PUT).
+#[test]
+fn oversized_status_lists_are_refused_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = EmbeddedServer::start(dir.path()).unwrap();
+    let space_key = SoftwareKey::generate_es256().unwrap();
+    let dev = device(&server, "phone-big");
+    dev.client.register_space("big-space", &space_key).unwrap();
+    let uri = format!("{}/status/big-space", server.url);
+    let now = satchel_core::unix_now();
+    // 128 Mi entries: 16 MiB decoded, ~16 KB on the wire.
+    let huge = StatusList::new(1, 128 << 20)
+        .unwrap()
+        .to_token(&uri, now, Some(300), &space_key)
+        .unwrap();
+    let started = std::time::Instant::now();
+    match dev.client.publish_status_list("big-space", &huge) {
+        Err(ClientError::Server { status, code, .. }) => {
+            assert_eq!((status, code.as_str()), (413, "too_large"))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    // The largest allowed size goes through, and forward-only still holds.
+    let mut max = StatusList::new(1, satchel_server::service::MAX_SPACE_STATUS_BYTES * 8).unwrap();
+    max.set(7, INVALID).unwrap();
+    let token = max.to_token(&uri, now, Some(300), &space_key).unwrap();
+    dev.client.publish_status_list("big-space", &token).unwrap();
+    let cleared = StatusList::new(1, 1024)
+        .unwrap()
+        .to_token(&uri, now + 1, Some(300), &space_key)
+        .unwrap();
+    assert!(matches!(
+        dev.client.publish_status_list("big-space", &cleared),
+        Err(ClientError::Server { status: 409, .. })
+    ));
+}
