@@ -648,11 +648,12 @@ async fn append_leaves<S: Store>(
     headers: HeaderMap,
     LimitedBody(body): LimitedBody,
 ) -> Result<Response, Problem> {
-    authed(&s, &method, &uri, &headers, &body).await?;
+    let device = authed(&s, &method, &uri, &headers, &body).await?;
     let b: LeavesBody = json_body(&body)?;
     let wait = query::<WaitQuery>(&uri)?.wait;
     let n = b.leaves.len() as u64;
     let out = blocking(&s, move |st| {
+        st.service.charge_leaves(&device, b.leaves.len())?;
         let hashes = st.service.queue_leaves(&b.leaves)?;
         if !wait {
             return Ok(None);

@@ -25,6 +25,10 @@ pub use merkle::MerkleTree;
 /// Largest number of records per push or pull, and leaves per append.
 pub const MAX_BATCH: usize = 500;
 
+/// Leaves a space may add to the transparency log, in all (they are
+/// permanent: a consent log of this many records is years of heavy use).
+pub const QUOTA_LEAVES: i64 = 100_000;
+
 /// Largest status list a space may publish, decoded: 1 Mi one-bit entries
 /// (a million authorisations and delegations), so checking a publication
 /// against the previous one is bounded work.
@@ -144,6 +148,8 @@ pub struct Service<S: Store> {
     /// Demo data on: the demo issuers, their keys and seeded records
     /// (`--demo`; the embedded server used by the demo and tests).
     pub demo: bool,
+    /// Leaves each space may add to the log ([`QUOTA_LEAVES`] by default).
+    pub quota_leaves: i64,
 }
 
 fn valid_id(id: &str) -> bool {
@@ -181,6 +187,7 @@ impl<S: Store> Service<S> {
             public_url,
             operator: Arc::new(operator),
             demo: false,
+            quota_leaves: QUOTA_LEAVES,
         };
         service.integrate()?;
         Ok(service)
@@ -347,6 +354,27 @@ impl<S: Store> Service<S> {
         Ok(self
             .store
             .pull(space_id, cursor.max(0), limit.clamp(1, MAX_BATCH))?)
+    }
+
+    /// Charges `count` leaves to the device's space: leaves are permanent,
+    /// so each space may add at most `quota_leaves`.
+    pub fn charge_leaves(&self, device: &DeviceRow, count: usize) -> Result<(), ServiceError> {
+        if count == 0 || count > MAX_BATCH {
+            return Err(ServiceError::BadRequest(format!(
+                "append 1-{MAX_BATCH} leaves"
+            )));
+        }
+        if self
+            .store
+            .consume_quota(&device.space_id, "leaves", count as i64, self.quota_leaves)?
+        {
+            Ok(())
+        } else {
+            Err(ServiceError::QuotaExceeded(format!(
+                "a space may add at most {} leaves to the log",
+                self.quota_leaves
+            )))
+        }
     }
 
     /// Queues leaf hashes (salted hashes of consent records: nothing readable).

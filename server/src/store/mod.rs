@@ -229,4 +229,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// The usage ledger (uses and refusals, in time order), optionally for one relying party.
     fn usage(&self, client_id: Option<&str>) -> Result<Vec<UsageRow>, StoreError>;
+    /// Adds `amount` to what `space_id` has used of `kind` if the total stays
+    /// within `limit`, atomically; `false` (and nothing added) otherwise.
+    fn consume_quota(
+        &self,
+        space_id: &str,
+        kind: &str,
+        amount: i64,
+        limit: i64,
+    ) -> Result<bool, StoreError>;
 }

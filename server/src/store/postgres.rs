@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS log_state (id INT PRIMARY KEY, size BIGINT NOT NULL);
 INSERT INTO log_state (id, size) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
 CREATE TABLE IF NOT EXISTS status_lists (key TEXT PRIMARY KEY, token TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS objects (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, id));
+CREATE TABLE IF NOT EXISTS quotas (space_id TEXT NOT NULL, kind TEXT NOT NULL, used BIGINT NOT NULL, PRIMARY KEY (space_id, kind));
 CREATE TABLE IF NOT EXISTS usage (
     seq BIGSERIAL PRIMARY KEY, authz_id TEXT NOT NULL, client_id TEXT NOT NULL,
     time BIGINT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL
@@ -460,6 +461,30 @@ impl Store for PostgresStore {
             .map_err(pg)?;
             tx.commit().map_err(pg)?;
             Ok(Some(used as u32 + 1))
+        })
+    }
+
+    fn consume_quota(
+        &self,
+        space_id: &str,
+        kind: &str,
+        amount: i64,
+        limit: i64,
+    ) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO quotas (space_id, kind, used) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING",
+                &[&space_id, &kind],
+            )
+            .map_err(pg)?;
+            // One conditional UPDATE: the row lock makes it atomic across instances.
+            let n = c
+                .execute(
+                    "UPDATE quotas SET used = used + $3 WHERE space_id = $1 AND kind = $2 AND used + $3 <= $4",
+                    &[&space_id, &kind, &amount, &limit],
+                )
+                .map_err(pg)?;
+            Ok(n == 1)
         })
     }
 

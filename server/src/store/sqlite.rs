@@ -32,6 +32,7 @@ CREATE INDEX IF NOT EXISTS leaves_by_hash ON leaves(hash);
 CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS status_lists (key TEXT PRIMARY KEY, token TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS objects (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, id));
+CREATE TABLE IF NOT EXISTS quotas (space_id TEXT NOT NULL, kind TEXT NOT NULL, used INTEGER NOT NULL, PRIMARY KEY (space_id, kind));
 CREATE TABLE IF NOT EXISTS usage (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, authz_id TEXT NOT NULL, client_id TEXT NOT NULL,
     time INTEGER NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL
@@ -447,6 +448,27 @@ impl Store for SqliteStore {
             params![authorization_id, client_id, time, reason],
         )?;
         Ok(())
+    }
+
+    fn consume_quota(
+        &self,
+        space_id: &str,
+        kind: &str,
+        amount: i64,
+        limit: i64,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT OR IGNORE INTO quotas (space_id, kind, used) VALUES (?1, ?2, 0)",
+            params![space_id, kind],
+        )?;
+        let n = tx.execute(
+            "UPDATE quotas SET used = used + ?3 WHERE space_id = ?1 AND kind = ?2 AND used + ?3 <= ?4",
+            params![space_id, kind, amount, limit],
+        )?;
+        tx.commit()?;
+        Ok(n == 1)
     }
 
     fn usage(&self, client_id: Option<&str>) -> Result<Vec<UsageRow>, StoreError> {

@@ -148,6 +148,16 @@ fn objects_and_usage(s: &dyn Store) {
     assert_eq!(s.usage(None).unwrap().len(), 4);
 }
 
+fn quotas(s: &dyn Store) {
+    assert!(s.consume_quota("q-space", "leaves", 60, 100).unwrap());
+    assert!(s.consume_quota("q-space", "leaves", 40, 100).unwrap());
+    assert!(!s.consume_quota("q-space", "leaves", 1, 100).unwrap());
+    // Per space and per kind.
+    assert!(s.consume_quota("q-space", "records", 100, 100).unwrap());
+    assert!(s.consume_quota("other-space", "leaves", 100, 100).unwrap());
+    assert!(!s.consume_quota("other-space", "leaves", 1, 100).unwrap());
+}
+
 fn concurrent_uses_never_exceed_the_limit<S: Store>(s: Arc<S>) {
     let threads: Vec<_> = (0..8)
         .map(|_| {
@@ -238,6 +248,7 @@ fn sqlite_backend_conformance() {
     push_pull(&s);
     status_lists(&s);
     objects_and_usage(&s);
+    quotas(&s);
     concurrent_uses_never_exceed_the_limit(Arc::new(s));
     let path = dir.path().join("log.db");
     one_history(
@@ -261,6 +272,7 @@ fn postgres_backend_conformance_and_two_instances() {
     push_pull(&s);
     status_lists(&s);
     objects_and_usage(&s);
+    quotas(&s);
     concurrent_uses_never_exceed_the_limit(Arc::new(s));
     let log = cluster.database("onehistory").unwrap();
     one_history(

@@ -174,3 +174,43 @@ fn batched_integration_without_waiting() {
     }
     assert_eq!(size, 300);
 }
+
+/// Leaves are permanent: each space has a quota, counted per space in the
+/// store (so it holds across instances and restarts).
+#[test]
+fn each_space_has_a_leaf_quota() {
+    use std::sync::Arc;
+
+    use satchel_server::{
+        service::{Service, ServiceError},
+        store::{sqlite::SqliteStore, DeviceRow},
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("q.db")).unwrap();
+    let mut service = Service::new(
+        Arc::new(store),
+        satchel_core::note::NoteSigner::generate("quota/log").unwrap(),
+        "http://x",
+        satchel_core::SoftwareKey::generate_ed25519().unwrap(),
+    )
+    .unwrap();
+    service.quota_leaves = 10;
+    let device = |space: &str| DeviceRow {
+        id: format!("{space}-dev"),
+        space_id: space.into(),
+        jwk: String::new(),
+        wrapped_key: None,
+    };
+    service.charge_leaves(&device("a"), 6).unwrap();
+    service.charge_leaves(&device("a"), 4).unwrap();
+    match service.charge_leaves(&device("a"), 1) {
+        Err(e @ ServiceError::QuotaExceeded(_)) => assert_eq!(e.code(), "quota_exceeded"),
+        other => panic!("{other:?}"),
+    }
+    // Another space has its own.
+    service.charge_leaves(&device("b"), 10).unwrap();
+    assert!(service.charge_leaves(&device("b"), 0).is_err());
+    // Over HTTP the refusal is a 429 problem.
+    let problem = satchel_server::http::Problem::from(ServiceError::QuotaExceeded("x".into()));
+    assert_eq!(problem.status.as_u16(), 429);
+}
