@@ -2,4 +2,5 @@
 //! crate's Rust API), with a key store implemented outside core.
 
 mod anchoring;
+mod fuzz_regressions;
 mod story;

@@ -1,0 +1,257 @@
+//! Entry points for fuzzing every parser a remote party reaches. The
+//! cargo-fuzz targets in `fuzz/` call these; the normal test suite runs
+//! them over the seeds and every saved crash (`fuzz/regressions/`).
+//!
+//! Signatures cannot be forged by a fuzzer, so where a parser sits behind a
+//! signature check the entry signs the fuzzed content with a fixed key first
+//! (structure-aware fuzzing): what is fuzzed is what an attacker who holds a
+//! registered key could send.
+
+use std::sync::OnceLock;
+
+use satchel_core::{
+    authz::{self, AuthorizationResponse, StatusCache},
+    b64,
+    issuance::CredentialOffer,
+    jws,
+    note::{Checkpoint, NoteSigner, NoteVerifier},
+    registry::Registry,
+    sd_jwt::{self, ClaimPath, Disclosure, VerifyOptions},
+    status_list::StatusList,
+    tlog, Jwk, Signer, SoftwareKey,
+};
+use serde_json::{json, Value};
+
+const NOW: i64 = 1_800_000_000;
+
+/// The fuzz targets, by name (the `fuzz/fuzz_targets/<name>.rs` files and
+/// the `fuzz/regressions/<name>/` folders).
+pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+    ("jws", jws_compact),
+    ("jwk", jwk),
+    ("sd_jwt", sd_jwt_presentation),
+    ("disclosure", disclosure),
+    ("authz_request", authz_request),
+    ("authz_response", authz_response),
+    ("status_list", status_list_token),
+    ("note", signed_note),
+    ("tlog_proof", tlog_proof),
+    ("registry", registry),
+    ("credential_offer", credential_offer),
+];
+
+struct Keys {
+    issuer: SoftwareKey,
+    holder: SoftwareKey,
+    rp: SoftwareKey,
+    note: NoteSigner,
+    issued: String,
+}
+
+fn keys() -> &'static Keys {
+    static KEYS: OnceLock<Keys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let issuer = SoftwareKey::generate_es256().expect("key");
+        let holder = SoftwareKey::generate_es256().expect("key");
+        let claims = json!({
+            "iss": "https://issuer.example", "vct": "urn:fuzz", "iat": NOW - 10, "exp": NOW + 3600,
+            "cnf": {"jwk": holder.public_jwk().to_value()},
+            "name": "张三", "address": {"street": "1 Road", "city": "Guangzhou"}, "tags": ["a", "b"],
+        });
+        let issued = sd_jwt::issue_vc(
+            &claims.to_string(),
+            &ClaimPath::parse_dotted_list(&["name", "address.street", "tags.*"]).expect("paths"),
+            None,
+            &issuer,
+        )
+        .expect("issue");
+        Keys {
+            issuer,
+            holder,
+            rp: SoftwareKey::generate_es256().expect("key"),
+            note: NoteSigner::generate("fuzz.example/log").expect("note key"),
+            issued,
+        }
+    })
+}
+
+fn text(data: &[u8]) -> &str {
+    std::str::from_utf8(data).unwrap_or_default()
+}
+
+/// Signs `payload` (fuzzed JSON, or a string if it is not an object) as a
+/// JWS with `typ`.
+fn signed(typ: &str, data: &[u8], signer: &dyn Signer, with_jwk: bool) -> String {
+    let payload: Value = serde_json::from_slice(data).unwrap_or_else(|_| Value::from(text(data)));
+    let mut header = jws::header_with_typ(typ);
+    if with_jwk {
+        header.insert("jwk".into(), signer.public_jwk().to_value());
+    }
+    match payload {
+        Value::Object(_) => jws::sign(header, &payload, signer).unwrap_or_default(),
+        other => jws::sign(header, &json!({ "v": other }), signer).unwrap_or_default(),
+    }
+}
+
+/// Compact JWS from the wire: decode, header, payload, verify.
+pub fn jws_compact(data: &[u8]) {
+    let token = text(data);
+    if let Ok(jwt) = jws::decode(token) {
+        let _ = jwt.payload_object();
+        let _ = jwt.verify(&keys().issuer.public_jwk().verifying_key().expect("vk"));
+    }
+    let _ = jws::verify(token, &keys().rp.public_jwk().verifying_key().expect("vk"));
+}
+
+/// A JWK from a registry, a header or an API body.
+pub fn jwk(data: &[u8]) {
+    if let Ok(k) = Jwk::from_json(text(data)) {
+        let _ = k.thumbprint();
+        if let Ok(vk) = k.verifying_key() {
+            let _ = vk.verify(b"message", data);
+        }
+    }
+    let _ = Jwk::from_public_key_bytes(data);
+}
+
+/// A presentation: a real issuer-signed JWT followed by fuzzed disclosures
+/// and key-binding JWT, verified with and without key binding.
+pub fn sd_jwt_presentation(data: &[u8]) {
+    let k = keys();
+    let issuer_jwt = k.issued.split('~').next().unwrap_or_default();
+    let token = format!("{issuer_jwt}~{}", text(data));
+    let vk = k.issuer.public_jwk().verifying_key().expect("vk");
+    let _ = sd_jwt::verify(&token, &vk, &VerifyOptions::vc(NOW));
+    let _ = sd_jwt::verify(
+        &token,
+        &vk,
+        &VerifyOptions::vc(NOW).with_key_binding("https://rp.example", "n-1"),
+    );
+    // The whole thing fuzzed, too.
+    let _ = sd_jwt::verify(text(data), &vk, &VerifyOptions::vc(NOW));
+    let _ = k.holder.public_jwk();
+}
+
+/// One disclosure (base64url of a JSON array).
+pub fn disclosure(data: &[u8]) {
+    let _ = Disclosure::parse(text(data));
+    let _ = Disclosure::parse(&b64::encode(data));
+    if let Ok(v) = serde_json::from_slice::<Value>(data) {
+        let _ = ClaimPath::from_json(&v);
+    }
+}
+
+fn registry_with_rp() -> Registry {
+    Registry::from_json(
+        &json!({"relying_parties": [{"client_id": "https://rp.example", "name": "RP",
+            "keys": [keys().rp.public_jwk().to_value()], "allowed_purposes": []}]})
+        .to_string(),
+    )
+    .expect("registry")
+}
+
+/// A relying party's request object: the fuzzed payload signed by a
+/// registered relying party, parsed by the holder (terms, DCQL).
+pub fn authz_request(data: &[u8]) {
+    let token = signed(authz::REQUEST_TYP, data, &keys().rp, true);
+    let _ = authz::parse_request(&token, &registry_with_rp(), NOW);
+    let _ = authz::parse_request(text(data), &registry_with_rp(), NOW);
+}
+
+/// A wallet's response (JSON) to a valid request.
+pub fn authz_response(data: &[u8]) {
+    let Ok(response) = serde_json::from_slice::<AuthorizationResponse>(data) else {
+        return;
+    };
+    let request = json!({
+        "client_id": "https://rp.example", "response_uri": "https://rp.example/r",
+        "nonce": "nonce-0123456789", "iat": NOW, "exp": NOW + 600,
+        "dcql_query": {"credentials": [{"id": "q", "format": "dc+sd-jwt",
+            "meta": {"vct_values": ["urn:fuzz"]}, "claims": [{"path": ["name"]}]}]},
+        "satchel": {"purpose": "IdentityVerification", "legal_basis": "Consent",
+            "not_before": NOW, "not_after": NOW + 86400, "max_uses": 1, "retention_days": 1,
+            "controller": {"name": "RP"}},
+    });
+    let token = signed(
+        authz::REQUEST_TYP,
+        request.to_string().as_bytes(),
+        &keys().rp,
+        true,
+    );
+    let _ = authz::verify_response(
+        &response,
+        &token,
+        &registry_with_rp(),
+        &StatusCache::new(),
+        NOW,
+    );
+}
+
+/// A status list token: the fuzzed payload signed by the space key.
+pub fn status_list_token(data: &[u8]) {
+    let uri = "https://server.example/status/s";
+    let token = signed("statuslist+jwt", data, &keys().holder, false);
+    let vk = keys().holder.public_jwk().verifying_key().expect("vk");
+    if let Ok(list) = StatusList::from_token(&token, &vk, uri, NOW) {
+        let _ = list.get(0);
+        let _ = list.get(list.len().saturating_sub(1));
+    }
+    let mut parts = text(data).splitn(2, ' ');
+    if let (Some(bits), Some(lst)) = (parts.next(), parts.next()) {
+        if let Ok(bits) = bits.parse::<u8>() {
+            let _ = StatusList::decode_limited(bits, lst, 1 << 20);
+        }
+    }
+}
+
+/// A signed note and checkpoint: the fuzzed text signed by the log key,
+/// and the fuzzed note as received.
+pub fn signed_note(data: &[u8]) {
+    let k = keys();
+    let verifier = k.note.verifier();
+    if let Ok(note) = k.note.sign(text(data)) {
+        let _ = Checkpoint::verify(&note, &verifier);
+    }
+    let _ = Checkpoint::verify(text(data), &verifier);
+    let _ = NoteVerifier::parse(text(data));
+    let _ = NoteSigner::parse(text(data));
+}
+
+/// Inclusion and consistency proofs as a server sends them.
+pub fn tlog_proof(data: &[u8]) {
+    let hashes: Vec<tlog::Hash> = data
+        .chunks_exact(32)
+        .map(|c| <[u8; 32]>::try_from(c).expect("32 bytes"))
+        .collect();
+    let (n1, n2) = match data {
+        [a, b, ..] => (u64::from(*a) * 997, u64::from(*b) * 1013 + 1),
+        _ => (0, 1),
+    };
+    let leaf = hashes.first().copied().unwrap_or_default();
+    let root = hashes.last().copied().unwrap_or_default();
+    let proof = hashes.get(1..).unwrap_or_default();
+    let _ = tlog::verify_inclusion(n1, n2, &leaf, proof, &root);
+    let _ = tlog::verify_consistency(n1, n2, &leaf, &root, proof);
+    let _ = tlog::verify_inclusion(u64::MAX - 1, u64::MAX, &leaf, proof, &root);
+    let _ = tlog::verify_consistency(1, u64::MAX, &leaf, &root, proof);
+}
+
+/// A registry document: the fuzzed payload signed by the operator, and as
+/// local JSON.
+pub fn registry(data: &[u8]) {
+    let token = signed("satchel-registry+jwt", data, &keys().rp, false);
+    let _ = Registry::verify(
+        &token,
+        &keys().rp.public_jwk().verifying_key().expect("vk"),
+        NOW,
+    );
+    let _ = Registry::from_json(text(data));
+}
+
+/// A credential offer (URI or JSON) as scanned from a QR code.
+pub fn credential_offer(data: &[u8]) {
+    let _ = CredentialOffer::parse(text(data));
+    let mut uri = String::from("openid-credential-offer://?credential_offer=");
+    uri.push_str(&satchel_core::issuance::percent_encode(text(data)));
+    let _ = CredentialOffer::parse(&uri);
+}
