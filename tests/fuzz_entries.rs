@@ -24,9 +24,12 @@ use serde_json::{json, Value};
 
 const NOW: i64 = 1_800_000_000;
 
+/// A fuzz entry point.
+pub type Entry = fn(&[u8]);
+
 /// The fuzz targets, by name (the `fuzz/fuzz_targets/<name>.rs` files and
 /// the `fuzz/regressions/<name>/` folders).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Entry)] = &[
     ("jws", jws_compact),
     ("jwk", jwk),
     ("sd_jwt", sd_jwt_presentation),
