@@ -54,6 +54,11 @@ struct Args {
     /// Bearer token for operator endpoints (/v1/admin/…); unset disables them.
     #[arg(long, env = "SATCHEL_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// Log format on stderr: `text` or `json` (one object per line). Logs
+    /// hold request ids, routes, statuses and latencies; never claims,
+    /// tokens, keys or record contents.
+    #[arg(long, env = "SATCHEL_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
     /// Leaf integration interval, milliseconds.
     #[arg(long, default_value_t = 200)]
     integrate_ms: u64,
@@ -62,6 +67,15 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    let logs = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false);
+    if args.log_format == "json" {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let run = async {
         let database = Database::parse(&args.db)?;
         let log_key = load_or_create_log_key(&args.log_key_file, &args.log_origin)?;
@@ -82,9 +96,11 @@ async fn main() -> ExitCode {
         let metrics = tokio::net::TcpListener::bind(&args.metrics_listen)
             .await
             .map_err(|e| format!("{}: {e}", args.metrics_listen))?;
-        eprintln!(
-            "satchel-server listening on {} (metrics on {})",
-            args.listen, args.metrics_listen
+        tracing::info!(
+            listen = %args.listen,
+            metrics = %args.metrics_listen,
+            demo = args.demo,
+            "satchel-server listening"
         );
         launch_with_listener(config, listener, Some(metrics), async {
             let _ = tokio::signal::ctrl_c().await;

@@ -356,8 +356,33 @@ pub fn router<S: Store>(state: Shared<S>) -> Router {
         .with_state(state)
 }
 
-/// Counts requests and enforces the request timeout.
+/// Counts requests, enforces the request timeout, and logs one line per
+/// request: id, method, route template (never the path itself: relay ids
+/// are capabilities), status and latency. Never headers, bodies or tokens.
 async fn observe<S: Store>(State(state): State<Shared<S>>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = b64::encode(b64::random_bytes::<9>());
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let mut resp = handle(&state, req, next).await;
+    if let Ok(v) = axum::http::HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    tracing::info!(
+        request_id = %request_id,
+        method = %method,
+        route = %route,
+        status = resp.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    resp
+}
+
+async fn handle<S: Store>(state: &Shared<S>, req: Request, next: Next) -> Response {
     state.metrics.requests.fetch_add(1, Ordering::Relaxed);
     // Every request, signed or not, also counts against its source address,
     // so unauthenticated endpoints cannot be flooded either.

@@ -48,7 +48,7 @@ impl From<ServiceError> for Problem {
         // name SQL and tables, never bound values.
         let detail = match &e {
             ServiceError::Storage(reason) => {
-                eprintln!("satchel-server: storage error: {reason}");
+                tracing::error!(reason = %reason, "storage error");
                 "storage unavailable".to_owned()
             }
             other => other.to_string(),

@@ -91,3 +91,78 @@ fn without_demo_the_server_holds_no_issuer_key() {
         "a private JWK is stored"
     );
 }
+
+/// One structured line per request; no token, key or body in the logs.
+#[test]
+fn json_logs_carry_requests_but_no_secrets() {
+    use std::io::Read;
+
+    use satchel_core::{client::ServerClient, net::HttpsTransport, SoftwareKey};
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let metrics = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut child = server()
+        .arg("--db")
+        .arg(format!("sqlite:{}", dir.path().join("s.db").display()))
+        .arg("--log-key-file")
+        .arg(dir.path().join("log.key"))
+        .arg("--operator-key-file")
+        .arg(dir.path().join("operator.jwk"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--metrics-listen", &format!("127.0.0.1:{metrics}")])
+        .args(["--public-url", &url, "--log-format", "json"])
+        .args(["--admin-token", "token-hunter2"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    let space_key = SoftwareKey::generate_es256().unwrap();
+    let device = ServerClient::new(
+        &url,
+        "log-phone",
+        std::sync::Arc::new(SoftwareKey::generate_es256().unwrap()),
+        std::sync::Arc::new(HttpsTransport::new().unwrap()),
+    );
+    device.register_space("log-space", &space_key).unwrap();
+    let _ = device.call("GET", "/v1/spaces/other-space/records?after=0", None);
+    let _ = child.kill();
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    let _ = child.wait();
+    let requests: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v["fields"]["message"] == "request")
+        .collect();
+    assert!(requests.len() >= 2, "{logs}");
+    let register = requests
+        .iter()
+        .find(|r| r["fields"]["route"] == "/v1/spaces" && r["fields"]["method"] == "POST")
+        .unwrap_or_else(|| panic!("{logs}"));
+    assert_eq!(register["fields"]["status"], 201);
+    assert!(register["fields"]["request_id"].is_string());
+    // Route templates, not paths; no signatures, tokens or keys.
+    assert!(!logs.contains("other-space"), "{logs}");
+    for secret in ["Satchel ey", "token-hunter2", "\"d\":", "satchel-req+jwt"] {
+        assert!(!logs.contains(secret), "{secret} in {logs}");
+    }
+}
