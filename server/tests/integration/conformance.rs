@@ -9,7 +9,6 @@ use satchel_core::{
     tlog::{self, leaf_hash},
 };
 use satchel_server::{
-    embedded::PgCluster,
     service::Service,
     store::{
         postgres::PostgresStore, sqlite::SqliteStore, DeviceRow, PushRecord, PushStatus, SpaceRow,
@@ -259,7 +258,7 @@ fn sqlite_backend_conformance() {
 
 #[test]
 fn postgres_backend_conformance_and_two_instances() {
-    let cluster = match PgCluster::start() {
+    let cluster = match satchel_testkit::TestPostgres::get() {
         Ok(c) => c,
         Err(reason) => {
             println!("skipping the PostgreSQL suite: {reason}");
