@@ -11,7 +11,13 @@ use super::{
     SpaceRow, Store, StoreError, UsageRow,
 };
 
-const SCHEMA: &str = "
+/// Numbered schema migrations: applying `MIGRATIONS[i]` brings the database
+/// to version `i + 1` (table `schema_version`). Append; never edit one that
+/// has shipped. Version 1 uses `IF NOT EXISTS`, so databases made before
+/// versions were recorded migrate too.
+pub const MIGRATIONS: &[&str] = &[V1, V2];
+
+const V1: &str = "
 CREATE TABLE IF NOT EXISTS spaces (id TEXT PRIMARY KEY, jwk TEXT NOT NULL, created_at BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS devices (
     id TEXT PRIMARY KEY, space_id TEXT NOT NULL REFERENCES spaces(id), jwk TEXT NOT NULL, wrapped_key TEXT
@@ -32,13 +38,17 @@ CREATE TABLE IF NOT EXISTS log_state (id INT PRIMARY KEY, size BIGINT NOT NULL);
 INSERT INTO log_state (id, size) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
 CREATE TABLE IF NOT EXISTS status_lists (key TEXT PRIMARY KEY, token TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS objects (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, id));
-CREATE TABLE IF NOT EXISTS quotas (space_id TEXT NOT NULL, kind TEXT NOT NULL, used BIGINT NOT NULL, PRIMARY KEY (space_id, kind));
 CREATE TABLE IF NOT EXISTS usage (
     seq BIGSERIAL PRIMARY KEY, authz_id TEXT NOT NULL, client_id TEXT NOT NULL,
     time BIGINT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS usage_by_authz ON usage(authz_id, kind);
 CREATE TABLE IF NOT EXISTS usage_locks (authz_id TEXT PRIMARY KEY);
+";
+
+/// Per-space quotas (log leaves).
+const V2: &str = "
+CREATE TABLE quotas (space_id TEXT NOT NULL, kind TEXT NOT NULL, used BIGINT NOT NULL, PRIMARY KEY (space_id, kind));
 ";
 
 /// The PostgreSQL store: a small pool of connections.
@@ -70,12 +80,34 @@ impl PostgresStore {
     /// Connects to `url` (`postgres://…`) and creates the schema.
     pub fn open(url: &str) -> Result<Self, StoreError> {
         let mut client = Client::connect(url, NoTls).map_err(pg)?;
-        // Schema creation races between instances are harmless: IF NOT EXISTS,
-        // serialised by an advisory lock.
+        // Migrations run under an advisory lock, so instances starting
+        // together apply each one once.
         let mut tx = client.transaction().map_err(pg)?;
         tx.execute("SELECT pg_advisory_xact_lock(4242)", &[])
             .map_err(pg)?;
-        tx.batch_execute(SCHEMA).map_err(pg)?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (id INT PRIMARY KEY, version INT NOT NULL);
+             INSERT INTO schema_version (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;",
+        )
+        .map_err(pg)?;
+        let version: i32 = tx
+            .query_one("SELECT version FROM schema_version WHERE id = 1", &[])
+            .map_err(pg)?
+            .get(0);
+        let known = MIGRATIONS.len() as i32;
+        if version > known {
+            return Err(StoreError::Backend(format!(
+                "database schema version {version} is newer than this server's ({known})"
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.batch_execute(sql).map_err(pg)?;
+            tx.execute(
+                "UPDATE schema_version SET version = $1 WHERE id = 1",
+                &[&(i as i32 + 1)],
+            )
+            .map_err(pg)?;
+        }
         tx.commit().map_err(pg)?;
         Ok(PostgresStore {
             url: url.into(),

@@ -13,7 +13,13 @@ use super::{
     SpaceRow, Store, StoreError, UsageRow,
 };
 
-const SCHEMA: &str = "
+/// Numbered schema migrations: applying `MIGRATIONS[i]` brings the database
+/// to version `i + 1` (`PRAGMA user_version`). Append; never edit one that
+/// has shipped. Version 1 uses `IF NOT EXISTS`, so databases made before
+/// versions were recorded migrate too.
+pub const MIGRATIONS: &[&str] = &[V1, V2];
+
+const V1: &str = "
 CREATE TABLE IF NOT EXISTS spaces (id TEXT PRIMARY KEY, jwk TEXT NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS devices (
     id TEXT PRIMARY KEY, space_id TEXT NOT NULL REFERENCES spaces(id), jwk TEXT NOT NULL, wrapped_key TEXT
@@ -32,13 +38,34 @@ CREATE INDEX IF NOT EXISTS leaves_by_hash ON leaves(hash);
 CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS status_lists (key TEXT PRIMARY KEY, token TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS objects (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, id));
-CREATE TABLE IF NOT EXISTS quotas (space_id TEXT NOT NULL, kind TEXT NOT NULL, used INTEGER NOT NULL, PRIMARY KEY (space_id, kind));
 CREATE TABLE IF NOT EXISTS usage (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, authz_id TEXT NOT NULL, client_id TEXT NOT NULL,
     time INTEGER NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS usage_by_authz ON usage(authz_id, kind);
 ";
+
+/// Per-space quotas (log leaves).
+const V2: &str = "
+CREATE TABLE quotas (space_id TEXT NOT NULL, kind TEXT NOT NULL, used INTEGER NOT NULL, PRIMARY KEY (space_id, kind));
+";
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError::Backend(format!(
+            "database schema version {version} is newer than this server's ({known})"
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
 
 /// The SQLite store.
 pub struct SqliteStore {
@@ -61,12 +88,12 @@ impl SqliteStore {
         // --demo, issuer keys; SQLite gives -wal and -shm the same mode.
         satchel_core::private_file::ensure_private(path)
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
+        migrate(&mut conn)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })

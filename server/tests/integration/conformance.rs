@@ -147,6 +147,55 @@ fn objects_and_usage(s: &dyn Store) {
     assert_eq!(s.usage(None).unwrap().len(), 4);
 }
 
+/// Rows a version-1 server wrote.
+const VERSION_ONE_DATA: &str = "
+INSERT INTO spaces (id, jwk, created_at) VALUES ('old-space', '{}', 1);
+INSERT INTO objects (kind, id, body) VALUES ('rp', 'old-rp', '{}');
+";
+
+fn migrated_from_version_one(s: &dyn Store) {
+    assert!(s.space("old-space").unwrap().is_some(), "data kept");
+    assert_eq!(s.object("rp", "old-rp").unwrap().as_deref(), Some("{}"));
+    // Version 2's table is there and works.
+    assert!(s.consume_quota("old-space", "leaves", 1, 1).unwrap());
+    assert!(!s.consume_quota("old-space", "leaves", 1, 1).unwrap());
+}
+
+#[test]
+fn sqlite_migrates_from_an_older_schema_and_refuses_a_newer_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(satchel_server::store::sqlite::MIGRATIONS[0])
+            .unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(VERSION_ONE_DATA).unwrap();
+    }
+    {
+        // The version-1 server's view: no quotas table yet.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        assert!(conn.prepare("SELECT * FROM quotas").is_err());
+    }
+    let s = SqliteStore::open(&path).unwrap();
+    migrated_from_version_one(&s);
+    drop(s);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        version,
+        satchel_server::store::sqlite::MIGRATIONS.len() as i64
+    );
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    assert!(
+        SqliteStore::open(&path).is_err(),
+        "a newer schema is refused"
+    );
+}
+
 fn quotas(s: &dyn Store) {
     assert!(s.consume_quota("q-space", "leaves", 60, 100).unwrap());
     assert!(s.consume_quota("q-space", "leaves", 40, 100).unwrap());
@@ -273,6 +322,32 @@ fn postgres_backend_conformance_and_two_instances() {
     objects_and_usage(&s);
     quotas(&s);
     concurrent_uses_never_exceed_the_limit(Arc::new(s));
+    // From an older schema: version 1 applied by hand, then opened.
+    let old = cluster.database("oldschema").unwrap();
+    {
+        let mut c = postgres::Client::connect(&old, postgres::NoTls).unwrap();
+        c.batch_execute(satchel_server::store::postgres::MIGRATIONS[0])
+            .unwrap();
+        c.batch_execute(
+            "CREATE TABLE schema_version (id INT PRIMARY KEY, version INT NOT NULL);
+             INSERT INTO schema_version VALUES (1, 1);",
+        )
+        .unwrap();
+        c.batch_execute(VERSION_ONE_DATA).unwrap();
+        assert!(c.query("SELECT * FROM quotas", &[]).is_err());
+    }
+    let s = PostgresStore::open(&old).unwrap();
+    migrated_from_version_one(&s);
+    drop(s);
+    {
+        let mut c = postgres::Client::connect(&old, postgres::NoTls).unwrap();
+        c.execute("UPDATE schema_version SET version = 99", &[])
+            .unwrap();
+    }
+    assert!(
+        PostgresStore::open(&old).is_err(),
+        "a newer schema is refused"
+    );
     let log = cluster.database("onehistory").unwrap();
     one_history(
         PostgresStore::open(&log).unwrap(),
