@@ -132,6 +132,15 @@ pub const DEMO_ISSUERS: [DemoIssuer; 4] = [
     },
 ];
 
+/// The `openid-credential-offer://` URI carrying `offer` by value
+/// (OpenID4VCI §4.1.1), for a QR code or a link.
+pub fn offer_uri(offer: &Value) -> String {
+    format!(
+        "openid-credential-offer://?credential_offer={}",
+        satchel_core::issuance::percent_encode(&offer.to_string())
+    )
+}
+
 fn find_demo(name: &str) -> Result<&'static DemoIssuer, ServiceError> {
     DEMO_ISSUERS
         .iter()

@@ -34,6 +34,17 @@ pub const QUOTA_LEAVES: i64 = 100_000;
 /// against the previous one is bounded work.
 pub const MAX_SPACE_STATUS_BYTES: usize = 128 * 1024;
 
+/// A status list as the server serves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedStatusList {
+    /// The `statuslist+jwt`.
+    pub token: String,
+    /// Its entity tag (quoted).
+    pub etag: String,
+    /// Seconds caches may keep it.
+    pub max_age: i64,
+}
+
 /// A refusal or failure, with a stable code for `application/problem+json`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ServiceError {
@@ -377,6 +388,28 @@ impl<S: Store> Service<S> {
         }
     }
 
+    /// A device appends leaves for its space: charged to the space's quota,
+    /// queued, and with `wait`, integrated at once so their indices can be
+    /// returned (`None` without `wait`: the next integration picks them up).
+    pub fn append_leaves(
+        &self,
+        device: &DeviceRow,
+        leaves: &[String],
+        wait: bool,
+    ) -> Result<Option<Vec<u64>>, ServiceError> {
+        self.charge_leaves(device, leaves.len())?;
+        let hashes = self.queue_leaves(leaves)?;
+        if !wait {
+            return Ok(None);
+        }
+        self.integrate()?;
+        hashes
+            .iter()
+            .map(|h| self.leaf_index(&b64::encode(h)))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
     /// Queues leaf hashes (salted hashes of consent records: nothing readable).
     pub fn queue_leaves(&self, leaves: &[String]) -> Result<Vec<Hash>, ServiceError> {
         if leaves.is_empty() || leaves.len() > MAX_BATCH {
@@ -559,6 +592,38 @@ impl<S: Store> Service<S> {
             ));
         }
         Ok(())
+    }
+
+    /// A published status list as served: the token, its entity tag and how
+    /// long caches may keep it (its `ttl`, 300 s without one).
+    pub fn served_status_list(&self, key: &str) -> Result<ServedStatusList, ServiceError> {
+        let token = self.status_list(key)?;
+        let max_age = jws::decode(&token)
+            .ok()
+            .and_then(|j| j.payload_object().ok())
+            .and_then(|p| p.get("ttl").and_then(|v| v.as_i64()))
+            .filter(|t| *t >= 0)
+            .unwrap_or(300);
+        Ok(ServedStatusList {
+            etag: format!("\"{}\"", b64::sha256_b64(token.as_bytes())),
+            token,
+            max_age,
+        })
+    }
+
+    /// Registers a space from a request signed by the device its body
+    /// introduces (no device is enrolled yet: the key comes from the body).
+    pub fn register_space_signed(
+        &self,
+        r: &RegisterSpace,
+        authorization: Option<&str>,
+        parts: auth::RequestParts<'_>,
+        now: i64,
+    ) -> Result<(), ServiceError> {
+        let key = Jwk::from_value(&r.device_jwk)
+            .map_err(|e| ServiceError::BadRequest(format!("device_jwk: {e}")))?;
+        self.authenticate(authorization, parts, now, Some((&r.device_id, &key)))?;
+        self.register_space(r, now)
     }
 
     /// A published status list token: a space id, or `issuer/<name>`.

@@ -283,6 +283,17 @@ impl<S: Store> Service<S> {
         Ok(json!({"uses": uses, "anomalies": anomalies}))
     }
 
+    /// The QR payload that points a wallet at a relayed request
+    /// (OpenID4VP `request_uri`).
+    pub fn relay_qr(client_id: &str, request_uri: &str) -> String {
+        use satchel_core::issuance::percent_encode;
+        format!(
+            "openid4vp://?client_id={}&request_uri={}",
+            percent_encode(client_id),
+            percent_encode(request_uri)
+        )
+    }
+
     /// A registered relying party hands over a signed request whose `state`
     /// is the relay id and whose `response_uri` is this server's
     /// `/r/{state}/response`; returns the id and the request URI (for a link
