@@ -41,6 +41,7 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("tlog_proof", tlog_proof),
     ("registry", registry),
     ("credential_offer", credential_offer),
+    ("server_body", server_body),
 ];
 
 struct Keys {
@@ -257,4 +258,138 @@ pub fn credential_offer(data: &[u8]) {
     let mut uri = String::from("openid-credential-offer://?credential_offer=");
     uri.push_str(&satchel_core::issuance::percent_encode(text(data)));
     let _ = CredentialOffer::parse(&uri);
+}
+
+/// The server's request bodies: a fuzzed body sent to one of the signed or
+/// public write endpoints of a real router (SQLite in a temporary folder,
+/// demo issuers on), signed by an enrolled device or a registered relying
+/// party so the body is parsed and its rules run. A `500` is a crash.
+pub fn server_body(data: &[u8]) {
+    use axum::{body::Body, http::Request};
+    use tower::ServiceExt;
+
+    struct World {
+        rt: tokio::runtime::Runtime,
+        router: axum::Router,
+        device: SoftwareKey,
+        rp: &'static SoftwareKey,
+        _dir: tempfile::TempDir,
+    }
+    static WORLD: OnceLock<World> = OnceLock::new();
+    let w = WORLD.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("dir");
+        let config = satchel_server::Config {
+            database: satchel_server::Database::Sqlite(dir.path().join("fuzz.db")),
+            public_url: "http://fuzz.example".into(),
+            log_key: NoteSigner::generate("fuzz.example/log").expect("key").encode().to_string(),
+            operator_key: SoftwareKey::generate_ed25519().expect("key").to_private_jwk().to_string(),
+            admin_token: Some("fuzz-admin".into()),
+            limits: satchel_server::http::Limits {
+                per_key: (1e9, 1e9),
+                per_address: (1e9, 1e9),
+            },
+            integrate_every: std::time::Duration::from_secs(3600),
+            demo: true,
+        };
+        let store = satchel_server::store::sqlite::SqliteStore::open(&dir.path().join("fuzz.db"))
+            .expect("store");
+        let state = satchel_server::state(store, &config).expect("state");
+        let device = SoftwareKey::generate_es256().expect("key");
+        let rp = &keys().rp;
+        let space = SoftwareKey::generate_es256().expect("key");
+        // Register the space and the relying party directly in the service.
+        let proof = jws::sign(
+            jws::header_with_typ("satchel-space+jwt"),
+            &json!({"space_id": "fuzz-space", "device": device.public_jwk().thumbprint(), "iat": satchel_core::unix_now()}),
+            &space,
+        )
+        .expect("proof");
+        let register = satchel_server::service::RegisterSpace {
+            space_id: "fuzz-space".into(),
+            space_jwk: space.public_jwk().to_value(),
+            device_id: "fuzz-device".into(),
+            device_jwk: device.public_jwk().to_value(),
+            space_proof: proof,
+        };
+        state
+            .service
+            .register_space(&register, satchel_core::unix_now())
+            .expect("space");
+        state
+            .service
+            .put_relying_party(&satchel_core::registry::RegisteredRelyingParty {
+                client_id: "https://rp.example".into(),
+                name: "RP".into(),
+                keys: vec![rp.public_jwk()],
+                allowed_purposes: vec![],
+            })
+            .expect("rp");
+        World {
+            rt: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime"),
+            router: satchel_server::http::router(state),
+            device,
+            rp,
+            _dir: dir,
+        }
+    });
+    let Some((&which, body)) = data.split_first() else {
+        return;
+    };
+    const DEVICE: &[(&str, &str)] = &[
+        ("POST", "/v1/spaces/fuzz-space/records"),
+        ("PUT", "/v1/spaces/fuzz-space/status"),
+        ("POST", "/v1/log/leaves"),
+        ("POST", "/v1/spaces/fuzz-space/devices"),
+    ];
+    const RP: &[(&str, &str)] = &[
+        ("POST", "/v1/authorizations"),
+        ("POST", "/v1/uses"),
+        ("POST", "/v1/requests"),
+    ];
+    const OPEN: &[(&str, &str)] = &[
+        ("POST", "/v1/spaces"),
+        ("POST", "/r/fuzz/response"),
+        ("POST", "/issuers/public-security/token"),
+        ("POST", "/issuers/public-security/credential"),
+        ("POST", "/issuers/public-security/nonce"),
+    ];
+    let all = DEVICE.len() + RP.len() + OPEN.len();
+    let i = usize::from(which) % all;
+    let ((method, path), signer): (&(&str, &str), Option<(&SoftwareKey, &str)>) =
+        if i < DEVICE.len() {
+            (&DEVICE[i], Some((&w.device, "fuzz-device")))
+        } else if i < DEVICE.len() + RP.len() {
+            (&RP[i - DEVICE.len()], Some((w.rp, "https://rp.example")))
+        } else {
+            (&OPEN[i - DEVICE.len() - RP.len()], None)
+        };
+    let mut request = Request::builder()
+        .method(*method)
+        .uri(*path)
+        .header("content-type", "application/json");
+    if let Some((key, kid)) = signer {
+        let auth = satchel_core::client::sign_request(
+            key,
+            kid,
+            method,
+            path,
+            body,
+            satchel_core::unix_now(),
+        )
+        .expect("signature");
+        request = request.header("authorization", auth);
+    }
+    let request = request.body(Body::from(body.to_vec())).expect("request");
+    let router = w.router.clone();
+    let status =
+        w.rt.block_on(async move { router.oneshot(request).await })
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0);
+    assert!(
+        status != 500 && status != 0,
+        "{method} {path} answered {status}"
+    );
 }
