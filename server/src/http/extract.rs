@@ -17,14 +17,50 @@ impl<S: Store> FromRequest<Shared<S>> for SignedDevice {
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &Shared<S>) -> Result<Self, Problem> {
-        let (method, uri, headers) = (
-            req.method().clone(),
-            req.uri().clone(),
-            req.headers().clone(),
-        );
-        let LimitedBody(body) = LimitedBody::from_request(req, state).await?;
-        let device = authed(state, &method, &uri, &headers, &body).await?;
+        let (input, body) = SignatureInput::read(req, state).await?;
+        let device = authed(state, input, &body).await?;
         Ok(SignedDevice { device, body })
+    }
+}
+
+/// What a request signature covers besides the body: the `Authorization`
+/// header, the method and the path with its query.
+pub(super) struct SignatureInput {
+    pub authorization: Option<String>,
+    pub method: String,
+    pub path_and_query: String,
+}
+
+impl SignatureInput {
+    /// The signature input of `req`, and its body read with the size limit.
+    pub(super) async fn read<S: Store>(
+        req: Request,
+        state: &Shared<S>,
+    ) -> Result<(SignatureInput, Bytes), Problem> {
+        let input = SignatureInput {
+            authorization: req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            method: req.method().to_string(),
+            path_and_query: req
+                .uri()
+                .path_and_query()
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+        };
+        let LimitedBody(body) = LimitedBody::from_request(req, state).await?;
+        Ok((input, body))
+    }
+
+    /// The parts the service checks the signature against.
+    pub(super) fn parts<'a>(&'a self, body: &'a [u8]) -> RequestParts<'a> {
+        RequestParts {
+            method: &self.method,
+            path_and_query: &self.path_and_query,
+            body,
+        }
     }
 }
 
@@ -38,13 +74,8 @@ impl<S: Store> FromRequest<Shared<S>> for SignedRelyingParty {
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &Shared<S>) -> Result<Self, Problem> {
-        let (method, uri, headers) = (
-            req.method().clone(),
-            req.uri().clone(),
-            req.headers().clone(),
-        );
-        let LimitedBody(body) = LimitedBody::from_request(req, state).await?;
-        let client_id = rp_authed(state, &method, &uri, &headers, &body).await?;
+        let (input, body) = SignatureInput::read(req, state).await?;
+        let client_id = rp_authed(state, input, &body).await?;
         Ok(SignedRelyingParty { client_id, body })
     }
 }
@@ -75,37 +106,19 @@ pub(super) enum Signer {
 pub(super) async fn signed_by<S: Store>(
     state: &Shared<S>,
     who: Signer,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
+    input: SignatureInput,
     body: &Bytes,
 ) -> Result<(String, Option<DeviceRow>), Problem> {
-    let auth = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let path = uri
-        .path_and_query()
-        .map(|p| p.to_string())
-        .unwrap_or_default();
-    let (method, body) = (method.to_string(), body.clone());
+    let body = body.clone();
     blocking(state, move |s| {
-        let parts = RequestParts {
-            method: &method,
-            path_and_query: &path,
-            body: &body,
-        };
+        let parts = input.parts(&body);
+        let auth = input.authorization.as_deref();
         let (id, device) = match who {
             Signer::Device => {
-                let d = s
-                    .service
-                    .authenticate(auth.as_deref(), parts, now(), None)?;
+                let d = s.service.authenticate(auth, parts, now(), None)?;
                 (d.id.clone(), Some(d))
             }
-            Signer::RelyingParty => (
-                s.service.authenticate_rp(auth.as_deref(), parts, now())?,
-                None,
-            ),
+            Signer::RelyingParty => (s.service.authenticate_rp(auth, parts, now())?, None),
         };
         if !s.allow(&id) {
             return Err(ServiceError::RateLimited);
@@ -118,12 +131,10 @@ pub(super) async fn signed_by<S: Store>(
 /// Authenticates a device request.
 pub(super) async fn authed<S: Store>(
     state: &Shared<S>,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
+    input: SignatureInput,
     body: &Bytes,
 ) -> Result<DeviceRow, Problem> {
-    let (_, device) = signed_by(state, Signer::Device, method, uri, headers, body).await?;
+    let (_, device) = signed_by(state, Signer::Device, input, body).await?;
     device.ok_or_else(|| {
         Problem::new(
             StatusCode::UNAUTHORIZED,
@@ -136,16 +147,10 @@ pub(super) async fn authed<S: Store>(
 /// Authenticates a relying party's request (signature by its registered key).
 pub(super) async fn rp_authed<S: Store>(
     state: &Shared<S>,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
+    input: SignatureInput,
     body: &Bytes,
 ) -> Result<String, Problem> {
-    Ok(
-        signed_by(state, Signer::RelyingParty, method, uri, headers, body)
-            .await?
-            .0,
-    )
+    Ok(signed_by(state, Signer::RelyingParty, input, body).await?.0)
 }
 
 pub(super) fn admin<S: Store>(state: &Shared<S>, headers: &HeaderMap) -> Result<(), Problem> {

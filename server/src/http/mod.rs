@@ -23,7 +23,7 @@ use std::{
 use axum::{
     body::{to_bytes, Bytes},
     extract::{FromRequest, Path, Query, Request, State},
-    http::{header, HeaderMap, Method, StatusCode, Uri},
+    http::{header, HeaderMap, StatusCode, Uri},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post, put},

@@ -4,29 +4,15 @@ use super::*;
 
 pub(super) async fn register_space<S: Store>(
     State(s): State<Shared<S>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    LimitedBody(body): LimitedBody,
+    req: Request,
 ) -> Result<Response, Problem> {
+    // Signed by the device the body introduces: the service checks it.
+    let (input, body) = extract::SignatureInput::read(req, &s).await?;
     let r: RegisterSpace = json_body(&body)?;
-    let auth = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let path = uri
-        .path_and_query()
-        .map(|p| p.to_string())
-        .unwrap_or_default();
-    let method = method.to_string();
     blocking(&s, move |st| {
-        let parts = RequestParts {
-            method: &method,
-            path_and_query: &path,
-            body: &body,
-        };
+        let parts = input.parts(&body);
         st.service
-            .register_space_signed(&r, auth.as_deref(), parts, now())
+            .register_space_signed(&r, input.authorization.as_deref(), parts, now())
     })
     .await?;
     Ok((StatusCode::CREATED, Json(json!({"registered": true}))).into_response())
