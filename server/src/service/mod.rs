@@ -29,6 +29,9 @@ pub const MAX_BATCH: usize = 500;
 /// permanent: a consent log of this many records is years of heavy use).
 pub const QUOTA_LEAVES: i64 = 100_000;
 
+/// Records a space may hold (each at most the 1 MiB body limit).
+pub const QUOTA_RECORDS: i64 = 100_000;
+
 /// Largest status list a space may publish, decoded: 1 Mi one-bit entries
 /// (a million authorisations and delegations), so checking a publication
 /// against the previous one is bounded work.
@@ -161,6 +164,8 @@ pub struct Service<S: Store> {
     pub demo: bool,
     /// Leaves each space may add to the log ([`QUOTA_LEAVES`] by default).
     pub quota_leaves: i64,
+    /// Records each space may hold ([`QUOTA_RECORDS`] by default).
+    pub quota_records: i64,
 }
 
 fn valid_id(id: &str) -> bool {
@@ -199,6 +204,7 @@ impl<S: Store> Service<S> {
             operator: Arc::new(operator),
             demo: false,
             quota_leaves: QUOTA_LEAVES,
+            quota_records: QUOTA_RECORDS,
         };
         service.integrate()?;
         Ok(service)
@@ -349,6 +355,15 @@ impl<S: Store> Service<S> {
                     r.id
                 )));
             }
+        }
+        // A space holds at most `quota_records`; a push that could take it
+        // beyond (counting every record as new) is refused.
+        let held = self.store.record_count(space_id)?;
+        if held + records.len() as i64 > self.quota_records {
+            return Err(ServiceError::QuotaExceeded(format!(
+                "a space may hold at most {} records",
+                self.quota_records
+            )));
         }
         Ok(self.store.push(space_id, records)?)
     }

@@ -229,6 +229,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// The usage ledger (uses and refusals, in time order), optionally for one relying party.
     fn usage(&self, client_id: Option<&str>) -> Result<Vec<UsageRow>, StoreError>;
+    /// How many records a space holds.
+    fn record_count(&self, space_id: &str) -> Result<i64, StoreError>;
     /// Adds `amount` to what `space_id` has used of `kind` if the total stays
     /// within `limit`, atomically; `false` (and nothing added) otherwise.
     fn consume_quota(

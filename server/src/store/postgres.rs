@@ -496,6 +496,17 @@ impl Store for PostgresStore {
         })
     }
 
+    fn record_count(&self, space_id: &str) -> Result<i64, StoreError> {
+        self.with(|c| {
+            Ok(c.query_one(
+                "SELECT COUNT(*) FROM records WHERE space_id = $1",
+                &[&space_id],
+            )
+            .map_err(pg)?
+            .get(0))
+        })
+    }
+
     fn consume_quota(
         &self,
         space_id: &str,

@@ -477,6 +477,14 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn record_count(&self, space_id: &str) -> Result<i64, StoreError> {
+        Ok(self.lock().query_row(
+            "SELECT COUNT(*) FROM records WHERE space_id = ?1",
+            [space_id],
+            |r| r.get(0),
+        )?)
+    }
+
     fn consume_quota(
         &self,
         space_id: &str,

@@ -81,6 +81,7 @@ fn push_pull(s: &dyn Store) {
         (r[0].status, r[0].cursor, r[1].cursor),
         (PushStatus::Stored, 1, 2)
     );
+    assert_eq!(s.record_count("c2").unwrap(), 2);
     assert_eq!(
         s.push("c2", &[rec("a", "h1", None)]).unwrap()[0].status,
         PushStatus::Duplicate
@@ -197,6 +198,7 @@ fn sqlite_migrates_from_an_older_schema_and_refuses_a_newer_one() {
 }
 
 fn quotas(s: &dyn Store) {
+    assert_eq!(s.record_count("q-space").unwrap(), 0);
     assert!(s.consume_quota("q-space", "leaves", 60, 100).unwrap());
     assert!(s.consume_quota("q-space", "leaves", 40, 100).unwrap());
     assert!(!s.consume_quota("q-space", "leaves", 1, 100).unwrap());

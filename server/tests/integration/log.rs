@@ -210,6 +210,51 @@ fn each_space_has_a_leaf_quota() {
     // Another space has its own.
     service.charge_leaves(&device("b"), 10).unwrap();
     assert!(service.charge_leaves(&device("b"), 0).is_err());
+    // Records: a space holds at most its quota.
+    use satchel_core::Signer;
+    service.quota_records = 2;
+    let space_key = satchel_core::SoftwareKey::generate_es256().unwrap();
+    let dev_key = satchel_core::SoftwareKey::generate_es256().unwrap();
+    let proof = satchel_core::jws::sign(
+        satchel_core::jws::header_with_typ("satchel-space+jwt"),
+        &serde_json::json!({"space_id": "r", "device": dev_key.public_jwk().thumbprint(), "iat": satchel_core::unix_now()}),
+        &space_key,
+    )
+    .unwrap();
+    service
+        .register_space(
+            &satchel_server::service::RegisterSpace {
+                space_id: "r".into(),
+                space_jwk: space_key.public_jwk().to_value(),
+                device_id: "r-dev".into(),
+                device_jwk: dev_key.public_jwk().to_value(),
+                space_proof: proof,
+            },
+            satchel_core::unix_now(),
+        )
+        .unwrap();
+    let record = |id: &str| {
+        let ct = satchel_core::b64::encode(id.as_bytes());
+        satchel_server::store::PushRecord {
+            id: id.into(),
+            content_hash: satchel_core::b64::sha256_b64(id.as_bytes()),
+            ciphertext: ct,
+            base_cursor: None,
+        }
+    };
+    let r_dev = DeviceRow {
+        id: "r-dev".into(),
+        space_id: "r".into(),
+        jwk: String::new(),
+        wrapped_key: None,
+    };
+    service
+        .push(&r_dev, "r", &[record("a"), record("b")])
+        .unwrap();
+    assert!(matches!(
+        service.push(&r_dev, "r", &[record("c")]),
+        Err(ServiceError::QuotaExceeded(_))
+    ));
     // Over HTTP the refusal is a 429 problem.
     let problem = satchel_server::http::Problem::from(ServiceError::QuotaExceeded("x".into()));
     assert_eq!(problem.status.as_u16(), 429);
