@@ -152,3 +152,28 @@ fn wallet_log_rows_cannot_be_swapped_in_the_database() {
         "sealed rows are bound to their position"
     );
 }
+
+/// A long log is verified on several threads; the result and the first
+/// failing index are the same as sequentially.
+#[test]
+fn a_long_log_verifies_in_parallel_and_reports_the_first_failure() {
+    let key = SoftwareKey::generate_es256().unwrap();
+    let vk = key.public_jwk().verifying_key().unwrap();
+    let records = log(&key, 300);
+    let verified = verify_log(&records, &vk).unwrap();
+    assert_eq!(verified.len(), 300);
+    assert!(verified
+        .iter()
+        .enumerate()
+        .all(|(i, r)| r.seq == i as u64 + 1));
+    // Break two records in different chunks: the earlier one is reported.
+    let mut broken = records.clone();
+    broken[250] = records[249].clone();
+    broken[120] = records[121].clone();
+    match verify_log(&broken, &vk).unwrap_err() {
+        ConsentLogError::OutOfSequence { index, .. } | ConsentLogError::BrokenChain { index } => {
+            assert_eq!(index, 120)
+        }
+        other => panic!("{other:?}"),
+    }
+}
