@@ -11,7 +11,7 @@ use satchel_core::{
         parse_request, verify_response, Approval, AuthorizationRequest, ClaimQuery, Controller,
         CredentialQuery, DcqlQuery, PiplFlags, Selection, StatusCache, Terms,
     },
-    consent::{verify_log, ConsentEvent, ConsentRecord, ControllerRef},
+    consent::{verify_log_on, ConsentEvent, ConsentRecord, ControllerRef},
     registry::{RegisteredIssuer, RegisteredRelyingParty, Registry},
     sd_jwt::{issue, ClaimPath, IssueOptions},
     KeyStore, Signer, SoftwareKey, SoftwareKeyStore, SpaceKind, Wallet,
@@ -172,9 +172,17 @@ fn benches(c: &mut Criterion) {
     let vk = key.public_jwk().verifying_key().unwrap();
     let mut g = c.benchmark_group("consent_log");
     g.sample_size(10);
-    g.bench_function("verify_10000_records", |b| {
-        b.iter(|| assert_eq!(verify_log(black_box(&log), &vk).unwrap().len(), 10_000))
-    });
+    // One thread and two, interleaved in the same run.
+    for threads in [1, 2] {
+        g.bench_function(format!("verify_10000_records_{threads}_threads"), |b| {
+            b.iter(|| {
+                assert_eq!(
+                    verify_log_on(black_box(&log), &vk, threads).unwrap().len(),
+                    10_000
+                )
+            })
+        });
+    }
     g.finish();
 }
 

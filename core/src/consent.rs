@@ -258,14 +258,21 @@ pub fn verify_log(
     records: &[String],
     key: &VerifyingKey,
 ) -> Result<Vec<ConsentRecord>, ConsentLogError> {
-    // Each record's checks need only itself and its predecessor's text, so
-    // long logs are verified on every core, in order-preserving chunks (the
-    // first failing index is reported, as sequentially).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    verify_log_on(records, key, cores)
+}
+
+/// [`verify_log`] on at most `threads` threads. Each record's checks need
+/// only itself and its predecessor's text, so a long log is verified in
+/// order-preserving chunks; the first failing index is reported, as
+/// sequentially.
+pub fn verify_log_on(
+    records: &[String],
+    key: &VerifyingKey,
+    threads: usize,
+) -> Result<Vec<ConsentRecord>, ConsentLogError> {
     const PER_THREAD_MIN: usize = 64;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(records.len() / PER_THREAD_MIN)
-        .max(1);
+    let threads = threads.min(records.len() / PER_THREAD_MIN).max(1);
     if threads == 1 {
         return verify_range(records, 0..records.len(), key);
     }
