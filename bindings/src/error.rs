@@ -144,6 +144,46 @@ fn shown(e: &impl std::fmt::Display) -> Cow<'static, str> {
     Cow::Owned(e.to_string())
 }
 
+/// A machine-readable error code as a remote party sent it, kept only if it
+/// looks like one (`[a-z_]`, at most 64).
+fn code_only(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_lowercase() || *c == '_')
+        .take(64)
+        .collect()
+}
+
+/// `"400 invalid_grant: …"` → `"400 invalid_grant"`: an HTTP status and an
+/// error code, nothing else of the remote text.
+fn status_and_code(text: &str) -> String {
+    let mut words = text.split([' ', ':', ')']).filter(|w| !w.is_empty());
+    let status: String = words
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(3)
+        .collect();
+    format!("{status} {}", code_only(words.next().unwrap_or_default()))
+        .trim()
+        .to_owned()
+}
+
+/// The outline of a text a remote party wrote: what comes before its
+/// first `:` (a status and a code, or our own context), in plain
+/// characters, at most 120 of them.
+fn outline(text: &str) -> String {
+    text.split(':')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || " _-()'.,".contains(*c))
+        .take(120)
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
 fn fixed(text: &'static str) -> Cow<'static, str> {
     Cow::Borrowed(text)
 }
@@ -170,9 +210,22 @@ fn classify(f: &Failure) -> (Kind, Cow<'static, str>) {
             WalletError::InvalidInput(m) => (InvalidInput, Cow::Owned(m.clone())),
             WalletError::Authz(inner) => classify(&Failure::Authz(inner.clone())),
             WalletError::Network(m) => (Network, Cow::Owned(m.clone())),
-            WalletError::IssuerRefused(_)
-            | WalletError::ServerRefused(_)
-            | WalletError::Anchoring(_) => (Rejected, shown(e)),
+            WalletError::Cancelled => (Cancelled, fixed("cancelled")),
+            // Text from a remote party: only its outline (status, code).
+            WalletError::IssuerRefused(m) => (
+                Rejected,
+                Cow::Owned(format!("issuer refused: {}", status_and_code(m))),
+            ),
+            WalletError::ServerRefused(m) => (
+                Rejected,
+                Cow::Owned(format!(
+                    "server refused: {}",
+                    status_and_code(m.split('(').nth(1).unwrap_or_default())
+                )),
+            ),
+            WalletError::Anchoring(m) => {
+                (Rejected, Cow::Owned(format!("anchoring: {}", outline(m))))
+            }
         },
         Failure::SdJwt(e) => match e {
             SdJwtError::Jose(inner) | SdJwtError::KbSignature(inner) => {
@@ -246,8 +299,11 @@ fn classify(f: &Failure) -> (Kind, Cow<'static, str>) {
         Failure::Client(e) => match e {
             ClientError::Transport(m) => (Network, Cow::Owned(m.clone())),
             ClientError::Cancelled => (Cancelled, fixed("cancelled")),
-            ClientError::Server { status: 404, .. } => (NotFound, shown(e)),
-            ClientError::Server { .. } | ClientError::Proof(_) => (Rejected, shown(e)),
+            ClientError::Server { status, code, .. } => (
+                if *status == 404 { NotFound } else { Rejected },
+                Cow::Owned(format!("server refused: {status} {}", code_only(code))),
+            ),
+            ClientError::Proof(_) => (Rejected, fixed("a proof from the server did not verify")),
             ClientError::Malformed(_) => (Rejected, fixed("the server's answer is malformed")),
             ClientError::Signing(_) => (KeyStore, shown(e)),
         },
@@ -425,7 +481,7 @@ mod tests {
 
     #[test]
     fn messages_never_quote_remote_text() {
-        let secret = "王小明-110101199003077777";
+        let secret = "wang-xiaoming-440106199003071234";
         let cases: Vec<SatchelError> = vec![
             SdJwtError::Malformed(secret.into()).into(),
             SdJwtError::ClaimCollision(secret.into()).into(),
@@ -446,6 +502,15 @@ mod tests {
             }
             .into(),
             NoteError::Unverified(secret.into()).into(),
+            WalletError::IssuerRefused(format!("400 invalid_grant: {secret}")).into(),
+            WalletError::ServerRefused(format!("server refused (403 forbidden): {secret}")).into(),
+            WalletError::Anchoring(format!("the log did not verify: {secret}")).into(),
+            ClientError::Server {
+                status: 409,
+                code: secret.into(),
+                detail: secret.into(),
+            }
+            .into(),
         ];
         for e in cases {
             assert!(!e.to_string().contains(secret), "{e}");

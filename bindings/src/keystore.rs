@@ -159,9 +159,13 @@ impl ForeignKeyStore {
             + 'static,
     ) -> Result<T, CoreKeyStoreError> {
         let store = self.0.clone();
-        runtime::block_on(call(store))
-            .map_err(|_| CoreKeyStoreError::Platform("the key store call failed".into()))?
-            .map_err(Into::into)
+        match runtime::block_on(call(store)) {
+            Ok(answer) => answer.map_err(Into::into),
+            Err(runtime::RuntimeError::Cancelled) => Err(CoreKeyStoreError::Cancelled),
+            Err(_) => Err(CoreKeyStoreError::Platform(
+                "the key store call failed".into(),
+            )),
+        }
     }
 }
 

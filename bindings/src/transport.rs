@@ -113,19 +113,39 @@ impl From<NetworkSettings> for net::NetworkConfig {
     }
 }
 
+/// A spawned task that is aborted if its waiter goes away.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> AbortOnDrop<T> {
+    async fn wait(mut self) -> Result<T, tokio::task::JoinError> {
+        (&mut self.0).await
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// The built-in stack as an `HttpTransport`.
 struct BuiltinTransport(HttpsTransport);
 
 #[async_trait::async_trait]
 impl HttpTransport for BuiltinTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let answer =
-            self.0
-                .send_async(into_core(request))
-                .await
-                .map_err(|e| TransportError::Failed {
-                    reason: e.to_string(),
-                })?;
+        // Called from the app (any thread, no tokio context): run the
+        // exchange on the SDK's runtime; dropping this future aborts it.
+        let failed = |reason: String| TransportError::Failed { reason };
+        let transport = self.0.clone();
+        let rt = runtime::shared().map_err(|e| failed(e.to_string()))?;
+        let task =
+            AbortOnDrop(rt.spawn(async move { transport.send_async(into_core(request)).await }));
+        let answer = task
+            .wait()
+            .await
+            .map_err(|_| failed("the request failed unexpectedly".into()))?
+            .map_err(|e| failed(e.to_string()))?;
         Ok(from_core(answer))
     }
 }
@@ -181,9 +201,11 @@ impl client::Transport for ForeignTransport {
             headers: ffi_headers(r.headers),
             body: r.body,
         };
-        let answer = runtime::block_on(async move { transport.send(request).await })
-            .map_err(|_| ClientError::Transport("the app's transport failed".into()))?
-            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        let answer = match runtime::block_on(async move { transport.send(request).await }) {
+            Ok(answer) => answer.map_err(|e| ClientError::Transport(e.to_string()))?,
+            Err(runtime::RuntimeError::Cancelled) => return Err(ClientError::Cancelled),
+            Err(_) => return Err(ClientError::Transport("the app's transport failed".into())),
+        };
         runtime::check_cancelled().map_err(|_| ClientError::Cancelled)?;
         Ok(into_core_response(answer))
     }

@@ -89,6 +89,15 @@ pub trait Transport: Send + Sync {
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, ClientError>;
 }
 
+/// A signing failure; a dismissed confirmation or a cancelled caller stays
+/// a cancellation.
+fn signing_error(e: jws::JoseError) -> ClientError {
+    match e {
+        jws::JoseError::SigningCancelled => ClientError::Cancelled,
+        other => ClientError::Signing(other.to_string()),
+    }
+}
+
 /// Signs an API request: the `Authorization` header value.
 pub fn sign_request(
     signer: &dyn Signer,
@@ -107,8 +116,7 @@ pub fn sign_request(
         "iat": now,
         "jti": b64::encode(b64::random_bytes::<18>()),
     });
-    let token =
-        jws::sign(header, &payload, signer).map_err(|e| ClientError::Signing(e.to_string()))?;
+    let token = jws::sign(header, &payload, signer).map_err(signing_error)?;
     Ok(format!("Satchel {token}"))
 }
 
@@ -284,7 +292,7 @@ impl ServerClient {
             &json!({"space_id": space_id, "device": device_jwk.thumbprint(), "iat": crate::unix_now()}),
             space,
         )
-        .map_err(|e| ClientError::Signing(e.to_string()))?;
+        .map_err(signing_error)?;
         let body = json!({
             "space_id": space_id,
             "space_jwk": space.public_jwk().to_value(),

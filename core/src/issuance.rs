@@ -123,6 +123,7 @@ fn send(
         })
         .map_err(|e| match e {
             crate::client::ClientError::Transport(m) => WalletError::Network(m),
+            crate::client::ClientError::Cancelled => WalletError::Cancelled,
             other => WalletError::Network(other.to_string()),
         })?;
     let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
@@ -242,7 +243,10 @@ impl Wallet {
             &json!({"aud": offer.credential_issuer, "iat": now, "nonce": c_nonce}),
             &signer,
         )
-        .map_err(|e| WalletError::KeyStore(crate::KeyStoreError::Platform(e.to_string())))?;
+        .map_err(|e| match e {
+            crate::jws::JoseError::SigningCancelled => WalletError::Cancelled,
+            other => WalletError::KeyStore(crate::KeyStoreError::Platform(other.to_string())),
+        })?;
         let body = json!({"credential_configuration_id": offer.configuration_id, "proofs": {"jwt": [proof]}});
         let issued = send(
             transport,

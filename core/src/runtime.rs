@@ -184,7 +184,10 @@ where
 
 /// Runs `future` on the shared runtime and blocks this thread until it ends.
 /// For synchronous code (never an async worker thread) that needs an async
-/// library, such as the HTTPS transport.
+/// library, such as the HTTPS transport or an app's async key store. If
+/// the work running on this thread is cancelled meanwhile, the future is
+/// dropped (an app's coroutine or task is cancelled with it) and this
+/// returns [`RuntimeError::Cancelled`] within [`CANCEL_POLL`].
 pub fn block_on<T: Send + 'static>(
     future: impl Future<Output = T> + Send + 'static,
 ) -> Result<T, RuntimeError> {
@@ -193,9 +196,25 @@ pub fn block_on<T: Send + 'static>(
         let _ = tx.send(Box::new(future.await) as AnyResult);
         Box::new(()) as AnyResult
     });
-    spawn_future(erased)?;
-    downcast::<T>(rx.recv().map_err(|_| RuntimeError::Panicked)?)
+    let task = spawn_future(erased)?;
+    loop {
+        match rx.recv_timeout(CANCEL_POLL) {
+            Ok(out) => return downcast::<T>(out),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if check_cancelled().is_err() {
+                    task.abort();
+                    return Err(RuntimeError::Cancelled);
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(RuntimeError::Panicked)
+            }
+        }
+    }
 }
+
+/// How often a blocked wait looks for cancellation.
+pub const CANCEL_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
 #[cfg(test)]
 mod tests {
@@ -231,6 +250,35 @@ mod tests {
         assert_eq!(seen_rx.recv().unwrap(), Err(RuntimeError::Cancelled));
         let done = run_blocking(|| Ok::<_, RuntimeError>(7));
         assert_eq!(block_on(done).unwrap(), Ok(7));
+    }
+
+    #[test]
+    fn a_cancelled_wait_drops_the_future() {
+        struct Dropped(std::sync::mpsc::Sender<()>);
+        impl Drop for Dropped {
+            fn drop(&mut self) {
+                let _ = self.0.send(());
+            }
+        }
+        let (dropped_tx, dropped_rx) = std::sync::mpsc::channel();
+        let token = CancelToken::new();
+        let waiting = {
+            let token = token.clone();
+            std::thread::spawn(move || {
+                token.scope(|| {
+                    block_on(async move {
+                        let _guard = Dropped(dropped_tx);
+                        std::future::pending::<()>().await
+                    })
+                })
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        token.cancel();
+        assert_eq!(waiting.join().unwrap(), Err(RuntimeError::Cancelled));
+        dropped_rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("the future was dropped");
     }
 
     #[test]

@@ -46,7 +46,8 @@ fn fail(e: impl std::fmt::Display) -> WalletError {
 fn exchange_fail(context: &'static str) -> impl Fn(ClientError) -> WalletError {
     move |e| match e {
         ClientError::Transport(m) => WalletError::Network(m),
-        ClientError::Cancelled => WalletError::Network("cancelled".into()),
+        ClientError::Cancelled => WalletError::Cancelled,
+        ClientError::Signing(m) => WalletError::KeyStore(crate::KeyStoreError::Platform(m)),
         other if context.is_empty() => fail(other),
         other => fail(format!("{context}: {other}")),
     }

@@ -94,6 +94,10 @@ pub enum WalletError {
     /// The sync server refused a request (its problem code and detail).
     #[error("{0}")]
     ServerRefused(String),
+    /// The caller cancelled, or the user dismissed a key confirmation;
+    /// nothing was committed.
+    #[error("cancelled")]
+    Cancelled,
     /// Anchoring in the transparency log failed or found a discrepancy
     /// (a rewritten local log, a forked or dishonest server).
     #[error("anchoring: {0}")]

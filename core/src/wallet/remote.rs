@@ -10,7 +10,7 @@ use crate::{
 fn server_error(e: ClientError) -> WalletError {
     match e {
         ClientError::Transport(m) => WalletError::Network(m),
-        ClientError::Cancelled => WalletError::Network("cancelled".into()),
+        ClientError::Cancelled => WalletError::Cancelled,
         ClientError::Signing(m) => WalletError::KeyStore(crate::KeyStoreError::Platform(m)),
         other => WalletError::ServerRefused(other.to_string()),
     }

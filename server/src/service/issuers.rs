@@ -376,17 +376,28 @@ impl<S: Store> Service<S> {
     /// The shared secret of the nonce MAC: created once in the store, so
     /// every server instance over that store accepts every other's nonces.
     fn nonce_key(&self) -> Result<ring::hmac::Key, ServiceError> {
-        let fresh = b64::encode(b64::random_bytes::<32>());
-        match self.store.put_object("secret", "c_nonce", &fresh, false) {
-            Ok(()) | Err(StoreError::Conflict) => {}
-            Err(e) => return Err(e.into()),
+        if let Some(k) = self.nonce_key.get() {
+            return Ok(k.clone());
         }
-        let stored = self
-            .store
-            .object("secret", "c_nonce")?
-            .and_then(|s| b64::decode(&s))
+        // Read first; create only when missing (create-only, so racing
+        // instances agree on the first one written).
+        let stored = match self.store.object("secret", "c_nonce")? {
+            Some(s) => s,
+            None => {
+                let fresh = b64::encode(b64::random_bytes::<32>());
+                match self.store.put_object("secret", "c_nonce", &fresh, false) {
+                    Ok(()) | Err(StoreError::Conflict) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                self.store
+                    .object("secret", "c_nonce")?
+                    .ok_or_else(|| ServiceError::Storage("nonce key missing".into()))?
+            }
+        };
+        let raw = b64::decode(&stored)
             .ok_or_else(|| ServiceError::Storage("nonce key unreadable".into()))?;
-        Ok(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &stored))
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &raw);
+        Ok(self.nonce_key.get_or_init(|| key).clone())
     }
 
     fn nonce_tag(&self, name: &str, exp: i64, salt: &str) -> Result<String, ServiceError> {

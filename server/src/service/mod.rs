@@ -37,6 +37,25 @@ pub const QUOTA_RECORDS: i64 = 100_000;
 /// against the previous one is bounded work.
 pub const MAX_SPACE_STATUS_BYTES: usize = 128 * 1024;
 
+/// Leaf hashes from the wire (1 to [`MAX_BATCH`] base64url SHA-256 values).
+fn decode_leaves(leaves: &[String]) -> Result<Vec<Hash>, ServiceError> {
+    if leaves.is_empty() || leaves.len() > MAX_BATCH {
+        return Err(ServiceError::BadRequest(format!(
+            "append 1-{MAX_BATCH} leaves"
+        )));
+    }
+    leaves
+        .iter()
+        .map(|l| {
+            b64::decode(l)
+                .and_then(|v| <[u8; 32]>::try_from(v).ok())
+                .ok_or_else(|| {
+                    ServiceError::BadRequest("leaves are base64url of 32-byte hashes".into())
+                })
+        })
+        .collect()
+}
+
 /// A status list as the server serves it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServedStatusList {
@@ -166,6 +185,8 @@ pub struct Service<S: Store> {
     pub quota_leaves: i64,
     /// Records each space may hold ([`QUOTA_RECORDS`] by default).
     pub quota_records: i64,
+    /// The `c_nonce` MAC key, read from the store once.
+    nonce_key: std::sync::OnceLock<ring::hmac::Key>,
 }
 
 fn valid_id(id: &str) -> bool {
@@ -205,6 +226,7 @@ impl<S: Store> Service<S> {
             demo: false,
             quota_leaves: QUOTA_LEAVES,
             quota_records: QUOTA_RECORDS,
+            nonce_key: std::sync::OnceLock::new(),
         };
         service.integrate()?;
         Ok(service)
@@ -356,10 +378,11 @@ impl<S: Store> Service<S> {
                 )));
             }
         }
-        // A space holds at most `quota_records`; a push that could take it
-        // beyond (counting every record as new) is refused.
-        let held = self.store.record_count(space_id)?;
-        if held + records.len() as i64 > self.quota_records {
+        // A space holds at most `quota_records`; a push whose new records
+        // (those without a base cursor) could take it beyond is refused.
+        // Updates of stored records always go through.
+        let new = records.iter().filter(|r| r.base_cursor.is_none()).count() as i64;
+        if new > 0 && self.store.record_count(space_id)? + new > self.quota_records {
             return Err(ServiceError::QuotaExceeded(format!(
                 "a space may hold at most {} records",
                 self.quota_records
@@ -412,8 +435,9 @@ impl<S: Store> Service<S> {
         leaves: &[String],
         wait: bool,
     ) -> Result<Option<Vec<u64>>, ServiceError> {
-        self.charge_leaves(device, leaves.len())?;
-        let hashes = self.queue_leaves(leaves)?;
+        let hashes = decode_leaves(leaves)?;
+        self.charge_leaves(device, hashes.len())?;
+        self.store.queue_leaves(&hashes)?;
         if !wait {
             return Ok(None);
         }
@@ -427,21 +451,7 @@ impl<S: Store> Service<S> {
 
     /// Queues leaf hashes (salted hashes of consent records: nothing readable).
     pub fn queue_leaves(&self, leaves: &[String]) -> Result<Vec<Hash>, ServiceError> {
-        if leaves.is_empty() || leaves.len() > MAX_BATCH {
-            return Err(ServiceError::BadRequest(format!(
-                "append 1-{MAX_BATCH} leaves"
-            )));
-        }
-        let hashes = leaves
-            .iter()
-            .map(|l| {
-                b64::decode(l)
-                    .and_then(|v| <[u8; 32]>::try_from(v).ok())
-                    .ok_or_else(|| {
-                        ServiceError::BadRequest("leaves are base64url of 32-byte hashes".into())
-                    })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let hashes = decode_leaves(leaves)?;
         self.store.queue_leaves(&hashes)?;
         Ok(hashes)
     }
