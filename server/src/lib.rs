@@ -51,6 +51,8 @@ impl std::fmt::Debug for Database {
             // postgres://user:password@host/db: never print the credentials.
             Database::Postgres(url) => {
                 let host = url.rsplit_once('@').map_or("…", |(_, h)| h);
+                // Query parameters may carry a password too.
+                let host = host.split('?').next().unwrap_or_default();
                 f.debug_tuple("Postgres")
                     .field(&format_args!("postgres://…@{host}"))
                     .finish()
@@ -124,9 +126,21 @@ fn load_or_create_key(
                 std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
             }
             let text = generate()?;
-            satchel_core::private_file::write_atomically(path, text.as_bytes())
+            let created = satchel_core::private_file::create_atomically(path, text.as_bytes())
                 .map_err(|e| format!("{}: {e}", path.display()))?;
-            Ok(text)
+            if created {
+                return Ok(text);
+            }
+            // Another instance created it first: use theirs.
+            let theirs = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the {what} in {} ({e})", path.display()))?;
+            parse(&theirs).map_err(|e| {
+                format!(
+                    "{what} in {} is unusable ({e}); refusing to start",
+                    path.display()
+                )
+            })?;
+            Ok(theirs.trim().to_owned())
         }
         Err(e) => Err(format!(
             "cannot read the {what} in {} ({e}); refusing to start with a new one",
@@ -315,6 +329,9 @@ mod tests {
 
     #[test]
     fn secrets_stay_out_of_debug_and_errors() {
+        let with_query =
+            Database::parse("postgres://db.internal/satchel?user=s&password=hunter2").unwrap();
+        assert!(!format!("{with_query:?}").contains("hunter2"));
         let url = "postgres://satchel:hunter2@db.internal:5432/satchel";
         let db = Database::parse(url).unwrap();
         assert!(!format!("{db:?}").contains("hunter2"));

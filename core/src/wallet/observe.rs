@@ -75,7 +75,14 @@ pub trait WalletObserver: Send + Sync {
     fn on_change(&self, change: &WalletChange);
 }
 
-type Registry = Mutex<Vec<(u64, Arc<dyn WalletObserver>)>>;
+/// An observer, its id and whether it still listens (cleared by `stop`, so
+/// a notification already under way skips it).
+type Entry = (
+    u64,
+    Arc<std::sync::atomic::AtomicBool>,
+    Arc<dyn WalletObserver>,
+);
+type Registry = Mutex<Vec<Entry>>;
 
 /// The observers of one wallet.
 #[derive(Default)]
@@ -86,16 +93,21 @@ pub(crate) struct Observers {
 
 impl Observers {
     pub(crate) fn notify(&self, changes: &[WalletChange]) {
-        let observers: Vec<_> = lock(&self.list).iter().map(|(_, o)| o.clone()).collect();
-        for o in &observers {
+        let observers: Vec<_> = lock(&self.list)
+            .iter()
+            .map(|(_, active, o)| (active.clone(), o.clone()))
+            .collect();
+        for (active, o) in &observers {
             for c in changes {
-                o.on_change(c);
+                if active.load(std::sync::atomic::Ordering::SeqCst) {
+                    o.on_change(c);
+                }
             }
         }
     }
 }
 
-fn lock(m: &Registry) -> std::sync::MutexGuard<'_, Vec<(u64, Arc<dyn WalletObserver>)>> {
+fn lock(m: &Registry) -> std::sync::MutexGuard<'_, Vec<Entry>> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -117,7 +129,13 @@ impl Observation {
     /// Stops the observer. Stopping twice is harmless.
     pub fn stop(&self) {
         if let Some(list) = self.list.upgrade() {
-            lock(&list).retain(|(id, _)| *id != self.id);
+            lock(&list).retain(|(id, active, _)| {
+                let keep = *id != self.id;
+                if !keep {
+                    active.store(false, std::sync::atomic::Ordering::SeqCst);
+                }
+                keep
+            });
         }
     }
 }
@@ -136,7 +154,11 @@ impl Wallet {
             .observers
             .next
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        lock(&self.observers.list).push((id, observer));
+        lock(&self.observers.list).push((
+            id,
+            Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            observer,
+        ));
         Observation {
             list: Arc::downgrade(&self.observers.list),
             id,

@@ -201,7 +201,8 @@ final class WalletTests: XCTestCase {
             choice: ApprovalChoice(selections: [Selection(queryId: "q1", credentialId: card.id, claims: ["name"])], maxUses: nil, notAfter: nil, acceptUntrusted: false))
         keys.confirm = nil
         let verified = try await bank.verifyResponse(request: request, responseJson: approved.responseJson, registry: registry)
-        _ = try await bank.recordUse(authorizationId: verified.id, purpose: "IdentityVerification")
+        let use = try await bank.recordUse(authorizationId: verified.id, purpose: "IdentityVerification")
+        _ = try await wallet.recordUseReceipt(authorizationId: approved.authorizationId, receipt: use.receipt)
 
         _ = try await wallet.withdraw(authorizationId: approved.authorizationId)
         let uri = try await wallet.publishStatusList(spaceId: space.id, server: phone)
@@ -212,8 +213,9 @@ final class WalletTests: XCTestCase {
         } catch SatchelError.Rejected {
             // expected
         }
-        let logKey = try await fetch("/v1/log/key")
-        let key = try XCTUnwrap(logKey.range(of: "[a-z0-9.]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/=]+", options: .regularExpression).map { String(logKey[$0]) })
+        let logKeyJson = try await fetch("/v1/log/key")
+        let parsed = try JSONSerialization.jsonObject(with: Data(logKeyJson.utf8)) as? [String: Any]
+        let key = try XCTUnwrap(parsed?["verifier_key"] as? String)
         let report = try await wallet.anchorConsentLog(spaceId: space.id, server: phone, logKey: key)
         XCTAssertEqual(report.anchoredTotal, 2)
         let trace = try await wallet.trace(credentialId: card.id)
