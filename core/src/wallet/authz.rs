@@ -385,16 +385,26 @@ impl Wallet {
     /// Withdraws an authorisation: local state changes at once; the returned
     /// status list token is what the server publishes so verifiers see it.
     pub fn withdraw(&self, authorization_id: &str, now: i64) -> Result<Withdrawal, WalletError> {
-        let mut a = self.authorization(authorization_id)?;
-        if a.state != AuthorizationState::Active {
-            return Err(WalletError::InvalidInput(
-                format!("authorisation is already {:?}", a.state).to_lowercase(),
-            ));
+        let current = self.authorization(authorization_id)?;
+        let already = |a: &StoredAuthorization| {
+            WalletError::InvalidInput(
+                format!("authorisation is already {}", a.state.as_str()).to_lowercase(),
+            )
+        };
+        if current.state != AuthorizationState::Active {
+            return Err(already(&current));
         }
-        let space = self.space(&a.space_id)?;
+        let space = self.space(&current.space_id)?;
         let signer = self.signer(&space)?;
-        let revocation = crate::authz::sign_withdrawal(&a.id, &a.client_id, now, &signer)?;
-        let token = self.write(|tx| {
+        let revocation =
+            crate::authz::sign_withdrawal(&current.id, &current.client_id, now, &signer)?;
+        let (token, a) = self.write(|tx| {
+            // Re-read inside the transaction: a concurrent withdrawal or use
+            // receipt is seen, never overwritten.
+            let mut a = self.authorization_in(tx, authorization_id)?;
+            if a.state != AuthorizationState::Active {
+                return Err(already(&a));
+            }
             let token = self.set_status(tx, &space, a.status_idx, INVALID, &signer, now)?;
             a.state = AuthorizationState::Withdrawn;
             self.put_authorization(tx, &a)?;
@@ -407,7 +417,7 @@ impl Wallet {
                 Activity::Withdraw,
                 now,
             )?;
-            Ok(token)
+            Ok((token, a))
         })?;
         self.changed(&[
             WalletChange::AuthorizationChanged {
@@ -443,8 +453,14 @@ impl Wallet {
             return Ok(Vec::new());
         }
         let signer = self.signer(&space)?;
-        self.write(|tx| {
-            for mut a in due.clone() {
+        let expired = self.write(|tx| {
+            let mut expired = Vec::new();
+            for d in &due {
+                // Re-read: one withdrawn meanwhile stays withdrawn.
+                let mut a = self.authorization_in(tx, &d.id)?;
+                if a.state != AuthorizationState::Active || a.not_after > now {
+                    continue;
+                }
                 a.state = AuthorizationState::Expired;
                 self.put_authorization(tx, &a)?;
                 self.log_state_change(
@@ -456,14 +472,18 @@ impl Wallet {
                     Activity::Expire,
                     now,
                 )?;
+                expired.push(a.id);
             }
-            Ok(())
+            Ok(expired)
         })?;
-        let mut changes: Vec<_> = due
+        if expired.is_empty() {
+            return Ok(expired);
+        }
+        let mut changes: Vec<_> = expired
             .iter()
-            .map(|a| WalletChange::AuthorizationChanged {
+            .map(|id| WalletChange::AuthorizationChanged {
                 space_id: space.id.clone(),
-                authorization_id: a.id.clone(),
+                authorization_id: id.clone(),
                 state: AuthorizationState::Expired,
             })
             .collect();
@@ -471,7 +491,7 @@ impl Wallet {
             space_id: space.id.clone(),
         });
         self.changed(&changes);
-        Ok(due.into_iter().map(|a| a.id).collect())
+        Ok(expired)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -536,7 +556,7 @@ impl Wallet {
         authorization_id: &str,
         receipt: &str,
     ) -> Result<bool, WalletError> {
-        let mut a = self.authorization(authorization_id)?;
+        let a = self.authorization(authorization_id)?;
         let jwt = jws::decode(receipt.trim()).map_err(AuthzError::from)?;
         if !jwt.header.typ_is(USE_TYP) {
             return Err(AuthzError::WrongTyp(USE_TYP).into());
@@ -561,13 +581,19 @@ impl Wallet {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
-        a.uses.push(UseRecord {
-            seq,
-            time,
-            receipt: receipt.trim().to_owned(),
-        });
-        a.uses.sort_by_key(|u| u.seq);
-        self.write(|tx| {
+        let kept = self.write(|tx| {
+            // Re-read inside the transaction, so a concurrent withdrawal or
+            // receipt is kept.
+            let mut a = self.authorization_in(tx, authorization_id)?;
+            if a.uses.iter().any(|u| u.seq == seq) {
+                return Ok(None);
+            }
+            a.uses.push(UseRecord {
+                seq,
+                time,
+                receipt: receipt.trim().to_owned(),
+            });
+            a.uses.sort_by_key(|u| u.seq);
             self.put_authorization(tx, &a)?;
             self.add_event(
                 tx,
@@ -587,8 +613,12 @@ impl Wallet {
                     on_behalf_of: None,
                     note: Some(format!("use {seq} of {} for {}", a.max_uses, a.purpose)),
                 },
-            )
+            )?;
+            Ok(Some(a))
         })?;
+        let Some(a) = kept else {
+            return Ok(false);
+        };
         self.changed(&[WalletChange::AuthorizationChanged {
             space_id: space.id,
             authorization_id: a.id,
@@ -611,7 +641,17 @@ impl Wallet {
 
     /// One authorisation.
     pub fn authorization(&self, id: &str) -> Result<StoredAuthorization, WalletError> {
-        let row: Option<(String, Vec<u8>)> = lock(&self.reader)
+        self.authorization_in(&lock(&self.reader), id)
+    }
+
+    /// One authorisation as `conn` sees it (a writing transaction re-reads
+    /// through this, so concurrent changes are never overwritten).
+    fn authorization_in(
+        &self,
+        conn: &rusqlite::Connection,
+        id: &str,
+    ) -> Result<StoredAuthorization, WalletError> {
+        let row: Option<(String, Vec<u8>)> = conn
             .query_row(
                 "SELECT space_id, sealed FROM authorizations WHERE id = ?1",
                 [id],

@@ -100,3 +100,34 @@ fn a_cancelled_approval_commits_nothing() {
         .unwrap();
     assert_eq!(w.wallet.authorizations(&w.citizen.id).unwrap().len(), 1);
 }
+
+/// Concurrent withdrawals of one authorisation: exactly one succeeds and
+/// the consent log records one withdrawal (state is re-read in the write).
+#[test]
+fn concurrent_withdrawals_record_one() {
+    let w = World::new();
+    let (_, parsed) = w.parse(&w.request());
+    let approved = w
+        .wallet
+        .approve(&w.citizen.id, &parsed, &approval(&w), NOW)
+        .unwrap();
+    let results: Vec<bool> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| scope.spawn(|| w.wallet.withdraw(&approved.authorization_id, NOW).is_ok()))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results.iter().filter(|ok| **ok).count(), 1, "{results:?}");
+    let states: Vec<String> = w
+        .wallet
+        .verify_consent_log(&w.citizen.id)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.state)
+        .collect();
+    assert_eq!(states, ["dpv:ConsentGiven", "dpv:ConsentWithdrawn"]);
+    assert_eq!(
+        w.wallet.authorizations(&w.citizen.id).unwrap()[0].state,
+        AuthorizationState::Withdrawn
+    );
+}
