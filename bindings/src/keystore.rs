@@ -145,7 +145,7 @@ pub async fn file_key_store(
 
 /// Adapts an app's `PlatformKeyStore` to core's synchronous `KeyStore`.
 /// Core runs on the blocking pool, so waiting here for the app's suspend
-/// function holds a pool thread, never the app's.
+/// function holds a pool thread, never the app's or the I/O thread.
 pub(crate) struct ForeignKeyStore(pub Arc<dyn PlatformKeyStore>);
 
 impl ForeignKeyStore {
@@ -159,7 +159,9 @@ impl ForeignKeyStore {
             + 'static,
     ) -> Result<T, CoreKeyStoreError> {
         let store = self.0.clone();
-        match runtime::block_on(call(store)) {
+        // Polled on this (pool) thread: a Rust key store's work never lands
+        // on the SDK's I/O thread, and an app's completes through uniffi.
+        match runtime::wait_here(call(store)) {
             Ok(answer) => answer.map_err(Into::into),
             Err(runtime::RuntimeError::Cancelled) => Err(CoreKeyStoreError::Cancelled),
             Err(_) => Err(CoreKeyStoreError::Platform(

@@ -201,7 +201,7 @@ impl client::Transport for ForeignTransport {
             headers: ffi_headers(r.headers),
             body: r.body,
         };
-        let answer = match runtime::block_on(async move { transport.send(request).await }) {
+        let answer = match runtime::wait_here(async move { transport.send(request).await }) {
             Ok(answer) => answer.map_err(|e| ClientError::Transport(e.to_string()))?,
             Err(runtime::RuntimeError::Cancelled) => return Err(ClientError::Cancelled),
             Err(_) => return Err(ClientError::Transport("the app's transport failed".into())),

@@ -213,6 +213,31 @@ pub fn block_on<T: Send + 'static>(
     }
 }
 
+/// Polls `future` on this thread until it is ready, parking in between (a
+/// future completed by someone else: an app's coroutine or task through
+/// uniffi, a task on the shared runtime). Nothing runs on the SDK's I/O
+/// thread. If the work running on this thread is cancelled meanwhile, the
+/// future is dropped (cancelling the app's coroutine or task) and this
+/// returns [`RuntimeError::Cancelled`] within [`CANCEL_POLL`].
+pub fn wait_here<T>(future: impl Future<Output = T>) -> Result<T, RuntimeError> {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return Ok(out);
+        }
+        std::thread::park_timeout(CANCEL_POLL);
+        check_cancelled()?;
+    }
+}
+
 /// How often a blocked wait looks for cancellation.
 pub const CANCEL_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
@@ -279,6 +304,21 @@ mod tests {
         dropped_rx
             .recv_timeout(std::time::Duration::from_secs(5))
             .expect("the future was dropped");
+    }
+
+    #[test]
+    fn waiting_here_sees_cancellation_and_completion() {
+        let token = CancelToken::new();
+        token.cancel();
+        let r = token.scope(|| wait_here(std::future::pending::<()>()));
+        assert_eq!(r, Err(RuntimeError::Cancelled));
+        // A future completed from another thread wakes the waiter.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            let _ = tx.send(5);
+        });
+        assert_eq!(wait_here(rx).unwrap(), Ok(5));
     }
 
     #[test]
