@@ -148,26 +148,19 @@ pub async fn file_key_store(
 /// function holds a pool thread, never the app's or the I/O thread.
 pub(crate) struct ForeignKeyStore(pub Arc<dyn PlatformKeyStore>);
 
-impl ForeignKeyStore {
-    fn wait<T: Send + 'static>(
-        &self,
-        call: impl FnOnce(
-                Arc<dyn PlatformKeyStore>,
-            ) -> std::pin::Pin<
-                Box<dyn std::future::Future<Output = Result<T, KeyStoreError>> + Send>,
-            > + Send
-            + 'static,
-    ) -> Result<T, CoreKeyStoreError> {
-        let store = self.0.clone();
-        // Polled on this (pool) thread: a Rust key store's work never lands
-        // on the SDK's I/O thread, and an app's completes through uniffi.
-        match runtime::wait_here(call(store)) {
-            Ok(answer) => answer.map_err(Into::into),
-            Err(runtime::RuntimeError::Cancelled) => Err(CoreKeyStoreError::Cancelled),
-            Err(_) => Err(CoreKeyStoreError::Platform(
-                "the key store call failed".into(),
-            )),
-        }
+/// Waits for an app's key-store call on this (pool) thread: a Rust key
+/// store's work never lands on the SDK's I/O thread, and an app's completes
+/// through uniffi. A cancelled caller drops the call (and the app's
+/// coroutine or task with it).
+fn wait<T>(
+    call: impl std::future::Future<Output = Result<T, KeyStoreError>>,
+) -> Result<T, CoreKeyStoreError> {
+    match runtime::wait_here(call) {
+        Ok(answer) => answer.map_err(Into::into),
+        Err(runtime::RuntimeError::Cancelled) => Err(CoreKeyStoreError::Cancelled),
+        Err(_) => Err(CoreKeyStoreError::Platform(
+            "the key store call failed".into(),
+        )),
     }
 }
 
@@ -183,32 +176,27 @@ impl core::KeyStore for ForeignKeyStore {
         alias: &str,
         algorithm: core::KeyAlgorithm,
     ) -> Result<Jwk, CoreKeyStoreError> {
-        let (alias, algorithm) = (alias.to_owned(), algorithm_of(algorithm));
-        jwk_of(self.wait(move |s| Box::pin(async move { s.generate_key(alias, algorithm).await }))?)
+        jwk_of(wait(
+            self.0.generate_key(alias.into(), algorithm_of(algorithm)),
+        )?)
     }
     fn public_key(&self, alias: &str) -> Result<Jwk, CoreKeyStoreError> {
-        let alias = alias.to_owned();
-        jwk_of(self.wait(move |s| Box::pin(async move { s.public_key(alias).await }))?)
+        jwk_of(wait(self.0.public_key(alias.into()))?)
     }
     fn sign(&self, alias: &str, message: &[u8]) -> Result<Vec<u8>, CoreKeyStoreError> {
-        let (alias, message) = (alias.to_owned(), message.to_vec());
-        self.wait(move |s| Box::pin(async move { s.sign(alias, message).await }))
+        wait(self.0.sign(alias.into(), message.to_vec()))
     }
     fn delete_key(&self, alias: &str) -> Result<(), CoreKeyStoreError> {
-        let alias = alias.to_owned();
-        self.wait(move |s| Box::pin(async move { s.delete_key(alias).await }))
+        wait(self.0.delete_key(alias.into()))
     }
     fn wrap_data_key(&self, alias: &str, data_key: &[u8]) -> Result<Vec<u8>, CoreKeyStoreError> {
-        let (alias, key) = (alias.to_owned(), zeroize::Zeroizing::new(data_key.to_vec()));
-        self.wait(move |s| Box::pin(async move { s.wrap_data_key(alias, key.to_vec()).await }))
+        wait(self.0.wrap_data_key(alias.into(), data_key.to_vec()))
     }
     fn unwrap_data_key(&self, alias: &str, wrapped: &[u8]) -> Result<Vec<u8>, CoreKeyStoreError> {
-        let (alias, wrapped) = (alias.to_owned(), wrapped.to_vec());
-        self.wait(move |s| Box::pin(async move { s.unwrap_data_key(alias, wrapped).await }))
+        wait(self.0.unwrap_data_key(alias.into(), wrapped.to_vec()))
     }
     fn is_hardware_backed(&self, alias: &str) -> Result<bool, CoreKeyStoreError> {
-        let alias = alias.to_owned();
-        self.wait(move |s| Box::pin(async move { s.is_hardware_backed(alias).await }))
+        wait(self.0.is_hardware_backed(alias.into()))
     }
 }
 

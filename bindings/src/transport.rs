@@ -194,14 +194,13 @@ struct ForeignTransport(Arc<dyn HttpTransport>);
 impl client::Transport for ForeignTransport {
     fn send(&self, r: client::HttpRequest) -> Result<client::HttpResponse, ClientError> {
         runtime::check_cancelled().map_err(|_| ClientError::Cancelled)?;
-        let transport = self.0.clone();
         let request = HttpRequest {
             method: r.method,
             url: r.url,
             headers: ffi_headers(r.headers),
             body: r.body,
         };
-        let answer = match runtime::wait_here(async move { transport.send(request).await }) {
+        let answer = match runtime::wait_here(self.0.send(request)) {
             Ok(answer) => answer.map_err(|e| ClientError::Transport(e.to_string()))?,
             Err(runtime::RuntimeError::Cancelled) => return Err(ClientError::Cancelled),
             Err(_) => return Err(ClientError::Transport("the app's transport failed".into())),

@@ -432,22 +432,20 @@ pub(crate) fn run_authz(wallet: PathBuf, cmd: AuthzCommand) -> CmdResult {
 }
 
 pub(crate) fn run_log(wallet: PathBuf, cmd: LogCommand) -> CmdResult {
-    if let LogCommand::Anchor {
-        space,
-        log_key,
-        server,
-    } = &cmd
-    {
-        return crate::remote_cmd::run_anchor(wallet, space.clone(), log_key, server);
-    }
-    let w = open_wallet(&wallet)?;
     match cmd {
+        LogCommand::Anchor {
+            space,
+            log_key,
+            server,
+        } => return crate::remote_cmd::run_anchor(wallet, space, &log_key, &server),
         LogCommand::Verify { space } => {
+            let w = open_wallet(&wallet)?;
             let space = crate::wallet_cmd::space_or_first(&w, space)?;
             let n = w.verify_consent_log(&space)?.len();
             println!("ok: {n} records, signed and chained");
         }
         LogCommand::Export { space, format } => {
+            let w = open_wallet(&wallet)?;
             let space = crate::wallet_cmd::space_or_first(&w, space)?;
             let out = match format.as_str() {
                 "27560" => w.export_consent_log(&space)?,
@@ -460,7 +458,6 @@ pub(crate) fn run_log(wallet: PathBuf, cmd: LogCommand) -> CmdResult {
             };
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
-        LogCommand::Anchor { .. } => {}
     }
     Ok(())
 }

@@ -51,11 +51,15 @@ impl ServerArgs {
 
     /// The server's signed registry, verified with `operator_key` (a JWK
     /// file) or the key the server publishes.
-    pub(crate) fn registry(&self, operator_key: Option<&str>) -> Result<Registry, Failure> {
+    fn registry(
+        &self,
+        transport: &HttpsTransport,
+        operator_key: Option<&str>,
+    ) -> Result<Registry, Failure> {
         let pinned = operator_key.map(read_public_jwk).transpose()?;
         Ok(client::fetch_registry(
             &self.server,
-            &self.transport()?,
+            transport,
             pinned.as_ref(),
             unix_now(),
         )?)
@@ -226,11 +230,11 @@ pub(crate) fn run_credential(wallet: PathBuf, cmd: CredentialCommand) -> CmdResu
             operator_key,
             server,
         } => {
-            let registry = server.registry(operator_key.as_deref())?;
+            let transport = server.transport()?;
+            let registry = server.registry(&transport, operator_key.as_deref())?;
             let offer = CredentialOffer::parse(&offer)?;
             let w = wallet_cmd::open_wallet(&wallet)?;
-            let c =
-                w.receive_credential(&space, &offer, &server.transport()?, &registry, unix_now())?;
+            let c = w.receive_credential(&space, &offer, &transport, &registry, unix_now())?;
             println!(
                 "{}\t{}\t{}",
                 c.id,

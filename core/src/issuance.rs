@@ -121,10 +121,10 @@ fn send(
             headers,
             body,
         })
-        .map_err(|e| match e {
-            crate::client::ClientError::Transport(m) => WalletError::Network(m),
-            crate::client::ClientError::Cancelled => WalletError::Cancelled,
-            other => WalletError::Network(other.to_string()),
+        .map_err(|e| {
+            crate::wallet::remote::exchange_error(e, |other| {
+                WalletError::Network(other.to_string())
+            })
         })?;
     let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
     if resp.status >= 400 {

@@ -146,11 +146,7 @@ impl HttpsTransport {
 
     /// Sends `request` and reads the answer. The future must run on a tokio
     /// runtime (such as [`runtime::shared`]).
-    pub async fn send_async(&self, request: HttpRequest) -> Result<HttpResponse, ClientError> {
-        self.exchange(request).await
-    }
-
-    async fn exchange(&self, r: HttpRequest) -> Result<HttpResponse, ClientError> {
+    pub async fn send_async(&self, r: HttpRequest) -> Result<HttpResponse, ClientError> {
         let url = reqwest::Url::parse(&r.url).map_err(|_| transport_error("malformed URL"))?;
         self.check_url(&url)?;
         let method = reqwest::Method::from_bytes(r.method.as_bytes())
@@ -219,7 +215,7 @@ impl Transport for HttpsTransport {
         runtime::check_cancelled().map_err(cancelled)?;
         let this = self.clone();
         let answer =
-            runtime::block_on(async move { this.exchange(request).await }).map_err(cancelled)?;
+            runtime::block_on(async move { this.send_async(request).await }).map_err(cancelled)?;
         runtime::check_cancelled().map_err(cancelled)?;
         answer
     }

@@ -59,11 +59,9 @@ pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Writes `bytes` to a private temporary file beside `path`, syncs it and
-/// renames it over `path`: a crash leaves the old file or the new one,
-/// never half of one.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    // A name of its own: two writers never share a temporary file.
+/// Writes `bytes` to a new private file beside `path`, synced, under a
+/// name of its own (two writers never share a temporary file).
+fn write_temporary(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
     let tmp = with_suffix(
         path,
         &format!(
@@ -74,7 +72,14 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file: File = private_options().write(true).create_new(true).open(&tmp)?;
     file.write_all(bytes)?;
     file.sync_all()?;
-    drop(file);
+    Ok(tmp)
+}
+
+/// Writes `bytes` to a private temporary file beside `path`, syncs it and
+/// renames it over `path`: a crash leaves the old file or the new one,
+/// never half of one.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = write_temporary(path, bytes)?;
     std::fs::rename(&tmp, path)
 }
 
@@ -82,17 +87,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// returns `false` (and writes nothing) when another writer got there
 /// first.
 pub fn create_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
-    let tmp = with_suffix(
-        path,
-        &format!(
-            ".{}.tmp",
-            crate::b64::encode(crate::b64::random_bytes::<9>())
-        ),
-    );
-    let mut file: File = private_options().write(true).create_new(true).open(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
+    let tmp = write_temporary(path, bytes)?;
     // A hard link is created only if the name is free: no clobbering.
     let linked = std::fs::hard_link(&tmp, path);
     let _ = std::fs::remove_file(&tmp);

@@ -111,16 +111,22 @@ fn load_or_create_key(
     parse: impl Fn(&str) -> Result<(), String>,
     generate: impl FnOnce() -> Result<String, String>,
 ) -> Result<String, String> {
+    let existing = |read: std::io::Result<String>| -> Result<String, String> {
+        let text = read.map_err(|e| {
+            format!(
+                "cannot read the {what} in {} ({e}); refusing to start with a new one",
+                path.display()
+            )
+        })?;
+        parse(&text).map_err(|e| {
+            format!(
+                "{what} in {} is unusable ({e}); refusing to start with a new one",
+                path.display()
+            )
+        })?;
+        Ok(text.trim().to_owned())
+    };
     match std::fs::read_to_string(path) {
-        Ok(text) => {
-            parse(&text).map_err(|e| {
-                format!(
-                    "{what} in {} is unusable ({e}); refusing to start with a new one",
-                    path.display()
-                )
-            })?;
-            Ok(text.trim().to_owned())
-        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
@@ -129,23 +135,13 @@ fn load_or_create_key(
             let created = satchel_core::private_file::create_atomically(path, text.as_bytes())
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             if created {
-                return Ok(text);
+                Ok(text)
+            } else {
+                // Another instance created it first: use theirs.
+                existing(std::fs::read_to_string(path))
             }
-            // Another instance created it first: use theirs.
-            let theirs = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read the {what} in {} ({e})", path.display()))?;
-            parse(&theirs).map_err(|e| {
-                format!(
-                    "{what} in {} is unusable ({e}); refusing to start",
-                    path.display()
-                )
-            })?;
-            Ok(theirs.trim().to_owned())
         }
-        Err(e) => Err(format!(
-            "cannot read the {what} in {} ({e}); refusing to start with a new one",
-            path.display()
-        )),
+        read => existing(read),
     }
 }
 

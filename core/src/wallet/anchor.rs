@@ -44,12 +44,14 @@ fn fail(e: impl std::fmt::Display) -> WalletError {
 /// A failed exchange with the log: the network's fault stays a network
 /// error; anything the server answered is an anchoring failure.
 fn exchange_fail(context: &'static str) -> impl Fn(ClientError) -> WalletError {
-    move |e| match e {
-        ClientError::Transport(m) => WalletError::Network(m),
-        ClientError::Cancelled => WalletError::Cancelled,
-        ClientError::Signing(m) => WalletError::KeyStore(crate::KeyStoreError::Platform(m)),
-        other if context.is_empty() => fail(other),
-        other => fail(format!("{context}: {other}")),
+    move |e| {
+        super::remote::exchange_error(e, |answer| {
+            if context.is_empty() {
+                fail(answer)
+            } else {
+                fail(format!("{context}: {answer}"))
+            }
+        })
     }
 }
 

@@ -14,7 +14,7 @@ mod enterprise;
 mod history;
 mod observe;
 mod records;
-mod remote;
+pub(crate) mod remote;
 pub mod schema;
 
 use std::{

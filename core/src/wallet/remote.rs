@@ -7,13 +7,23 @@ use crate::{
     unix_now, KeyStoreSigner,
 };
 
-fn server_error(e: ClientError) -> WalletError {
+/// A failed exchange with a server: the network's fault stays a network
+/// error, a cancellation a cancellation, a signing failure a key-store
+/// error; what the server answered is turned into an error by `answered`.
+pub(crate) fn exchange_error(
+    e: ClientError,
+    answered: impl FnOnce(ClientError) -> WalletError,
+) -> WalletError {
     match e {
         ClientError::Transport(m) => WalletError::Network(m),
         ClientError::Cancelled => WalletError::Cancelled,
         ClientError::Signing(m) => WalletError::KeyStore(crate::KeyStoreError::Platform(m)),
-        other => WalletError::ServerRefused(other.to_string()),
+        other => answered(other),
     }
+}
+
+fn server_error(e: ClientError) -> WalletError {
+    exchange_error(e, |answer| WalletError::ServerRefused(answer.to_string()))
 }
 
 impl Wallet {

@@ -45,6 +45,32 @@ pub(super) fn oauth_error(e: crate::service::issuers::OAuthError) -> Response {
         .into_response()
 }
 
+fn invalid_request(e: impl std::fmt::Display) -> Response {
+    oauth_error(crate::service::issuers::OAuthError {
+        error: "invalid_request",
+        description: e.to_string(),
+    })
+}
+
+/// Runs an OpenID4VCI step off the async threads; its refusals are OAuth
+/// errors.
+async fn oauth_step<S: Store>(
+    s: &Shared<S>,
+    f: impl FnOnce(&AppState<S>) -> Result<Value, crate::service::issuers::OAuthError> + Send + 'static,
+) -> Result<Value, Response> {
+    let st = s.clone();
+    match tokio::task::spawn_blocking(move || f(&st)).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(oauth_error(e)),
+        Err(_) => Err(Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "request failed",
+        )
+        .into_response()),
+    }
+}
+
 #[derive(Deserialize)]
 pub(super) struct TokenForm {
     grant_type: String,
@@ -59,28 +85,16 @@ pub(super) async fn token<S: Store>(
 ) -> Response {
     let form: TokenForm = match serde_urlencoded::from_bytes(&body) {
         Ok(f) => f,
-        Err(e) => {
-            return oauth_error(crate::service::issuers::OAuthError {
-                error: "invalid_request",
-                description: e.to_string(),
-            })
-        }
+        Err(e) => return invalid_request(e),
     };
-    let st = s.clone();
-    match tokio::task::spawn_blocking(move || {
+    match oauth_step(&s, move |st| {
         st.service
             .token(&name, &form.grant_type, &form.pre_authorized_code, now())
     })
     .await
     {
-        Ok(Ok(v)) => ([(header::CACHE_CONTROL, "no-store")], Json(v)).into_response(),
-        Ok(Err(e)) => oauth_error(e),
-        Err(_) => Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "request failed",
-        )
-        .into_response(),
+        Ok(v) => ([(header::CACHE_CONTROL, "no-store")], Json(v)).into_response(),
+        Err(answer) => answer,
     }
 }
 
@@ -106,27 +120,15 @@ pub(super) async fn credential<S: Store>(
         .unwrap_or_default();
     let body: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(e) => {
-            return oauth_error(crate::service::issuers::OAuthError {
-                error: "invalid_request",
-                description: e.to_string(),
-            })
-        }
+        Err(e) => return invalid_request(e),
     };
-    let st = s.clone();
-    match tokio::task::spawn_blocking(move || {
+    match oauth_step(&s, move |st| {
         st.service.issue_credential(&name, &token, &body, now())
     })
     .await
     {
-        Ok(Ok(v)) => Json(v).into_response(),
-        Ok(Err(e)) => oauth_error(e),
-        Err(_) => Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "request failed",
-        )
-        .into_response(),
+        Ok(v) => Json(v).into_response(),
+        Err(answer) => answer,
     }
 }
 

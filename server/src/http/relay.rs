@@ -20,7 +20,7 @@ pub(super) async fn relay_request<S: Store>(
         st.service.relay_request(&c, &b.request, now())
     })
     .await?;
-    let qr = Service::<S>::relay_qr(&client, &request_uri);
+    let qr = crate::service::trust::relay_qr(&client, &request_uri);
     Ok((
         StatusCode::CREATED,
         Json(json!({"id": id, "request_uri": request_uri, "qr": qr})),

@@ -49,6 +49,17 @@ fn parse<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, ServiceError> 
     serde_json::from_str(body).map_err(|e| ServiceError::Storage(e.to_string()))
 }
 
+/// The QR payload that points a wallet at a relayed request (OpenID4VP
+/// `request_uri`).
+pub fn relay_qr(client_id: &str, request_uri: &str) -> String {
+    use satchel_core::issuance::percent_encode;
+    format!(
+        "openid4vp://?client_id={}&request_uri={}",
+        percent_encode(client_id),
+        percent_encode(request_uri)
+    )
+}
+
 impl<S: Store> Service<S> {
     /// The registered relying party with this `client_id`.
     pub fn relying_party(
@@ -281,17 +292,6 @@ impl<S: Store> Service<S> {
         let (uses, anomalies): (Vec<&UsageRow>, Vec<&UsageRow>) =
             rows.iter().partition(|r| r.kind == "use");
         Ok(json!({"uses": uses, "anomalies": anomalies}))
-    }
-
-    /// The QR payload that points a wallet at a relayed request
-    /// (OpenID4VP `request_uri`).
-    pub fn relay_qr(client_id: &str, request_uri: &str) -> String {
-        use satchel_core::issuance::percent_encode;
-        format!(
-            "openid4vp://?client_id={}&request_uri={}",
-            percent_encode(client_id),
-            percent_encode(request_uri)
-        )
     }
 
     /// A registered relying party hands over a signed request whose `state`
