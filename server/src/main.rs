@@ -62,11 +62,18 @@ struct Args {
     /// Leaf integration interval, milliseconds.
     #[arg(long, default_value_t = 200)]
     integrate_ms: u64,
+    /// Print the OpenAPI document (as served at `/openapi.json`) and exit.
+    #[arg(long)]
+    print_openapi: bool,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    if args.print_openapi {
+        println!("{}", *satchel_server::http::OPENAPI);
+        return ExitCode::SUCCESS;
+    }
     let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(false)

@@ -1,6 +1,7 @@
 //! The HTTP layer: router, extraction, authentication, rate limits, body
 //! limits, timeouts, problem+json errors. Rules live in `service`.
 
+mod doc;
 mod extract;
 mod issuers;
 mod log;
@@ -35,12 +36,13 @@ use log::*;
 pub use problem::Problem;
 use relay::*;
 use satchel_core::b64;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use spaces::*;
 use status::*;
 use sync::*;
 use trust::*;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     service::{auth::RequestParts, EnrolDevice, RegisterSpace, Service, ServiceError},
@@ -356,11 +358,31 @@ pub fn metrics_router<S: Store>(state: Shared<S>) -> Router {
         .with_state(state)
 }
 
-/// The OpenAPI document.
-pub const OPENAPI: &str = include_str!("../openapi.json");
+/// The OpenAPI 3.1 document, generated from the handlers (see `doc`).
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    doc::document()
+}
 
+/// The OpenAPI document as served, rendered once.
+pub static OPENAPI: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    openapi_document()
+        .to_json()
+        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+});
+
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "meta",
+    summary = "This document",
+    responses((status = 200, description = "The OpenAPI document", body = Object))
+)]
 async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        OPENAPI.as_str(),
+    )
+        .into_response()
 }
 
 /// Routes as (method, path) — the OpenAPI document must list exactly these.

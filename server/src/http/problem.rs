@@ -4,7 +4,6 @@ use axum::{
     http::{header, StatusCode},
     response::{IntoResponse, Response},
 };
-use serde_json::json;
 
 use crate::service::ServiceError;
 
@@ -61,19 +60,36 @@ impl From<ServiceError> for Problem {
     }
 }
 
+/// The problem document (RFC 9457) every error answer carries.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
+pub(super) struct ProblemBody {
+    /// `https://satchel.app/problems/<code>`.
+    #[serde(rename = "type")]
+    kind: String,
+    /// The HTTP reason phrase.
+    title: &'static str,
+    /// The HTTP status.
+    status: u16,
+    /// Stable machine-readable code, e.g. `quota_exceeded`.
+    code: &'static str,
+    /// What went wrong, in words (never personal data).
+    detail: String,
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let body = json!({
-            "type": format!("https://satchel.app/problems/{}", self.code),
-            "title": self.status.canonical_reason().unwrap_or("error"),
-            "status": self.status.as_u16(),
-            "code": self.code,
-            "detail": self.detail,
-        });
+        let body = ProblemBody {
+            kind: format!("https://satchel.app/problems/{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("error"),
+            status: self.status.as_u16(),
+            code: self.code,
+            detail: self.detail,
+        };
         (
             self.status,
             [(header::CONTENT_TYPE, "application/problem+json")],
-            body.to_string(),
+            serde_json::to_string(&body).unwrap_or_default(),
         )
             .into_response()
     }

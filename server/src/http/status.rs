@@ -2,11 +2,27 @@
 
 use super::*;
 
-#[derive(Deserialize)]
+/// A new status list for the space.
+#[derive(Deserialize, ToSchema)]
 pub(super) struct StatusBody {
+    /// `statuslist+jwt` signed by a key of the space; its `ttl` sets the cache lifetime.
     token: String,
 }
 
+#[utoipa::path(
+    put,
+    path = "/v1/spaces/{space_id}/status",
+    tag = "status",
+    summary = "Publish the space's status list (forward only)",
+    params(("space_id" = String, Path, description = "The space")),
+    request_body = StatusBody,
+    responses(
+        (status = 204, description = "Published"),
+        (status = 409, description = "Older than the published list"),
+        (status = 413, description = "Larger than a space may publish"),
+    ),
+    security(("SatchelSignature" = []))
+)]
 pub(super) async fn put_status<S: Store>(
     State(s): State<Shared<S>>,
     Path(space_id): Path<String>,
@@ -21,6 +37,17 @@ pub(super) async fn put_status<S: Store>(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/issuers/{name}/status",
+    tag = "issuers",
+    summary = "A demo issuer's status list",
+    params(("name" = String, Path, description = "The demo issuer (`--demo`)"), ("If-None-Match" = Option<String>, Header, description = "ETag held")),
+    responses(
+        (status = 200, description = "The status list token, with ETag and Cache-Control", body = String, content_type = "application/statuslist+jwt"),
+        (status = 304, description = "Unchanged"),
+    )
+)]
 pub(super) async fn get_issuer_status<S: Store>(
     State(s): State<Shared<S>>,
     Path(name): Path<String>,
@@ -29,6 +56,17 @@ pub(super) async fn get_issuer_status<S: Store>(
     serve_status(&s, format!("issuer/{name}"), &headers).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/status/{space_id}",
+    tag = "status",
+    summary = "A space's status list (Token Status List)",
+    params(("space_id" = String, Path, description = "The space"), ("If-None-Match" = Option<String>, Header, description = "ETag held")),
+    responses(
+        (status = 200, description = "The status list token, with ETag and Cache-Control", body = String, content_type = "application/statuslist+jwt"),
+        (status = 304, description = "Unchanged"),
+    )
+)]
 pub(super) async fn get_status<S: Store>(
     State(s): State<Shared<S>>,
     Path(space_id): Path<String>,

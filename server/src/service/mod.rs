@@ -130,7 +130,7 @@ impl From<StoreError> for ServiceError {
 }
 
 /// Registration of a new space with its first device.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct RegisterSpace {
     /// Space id (client-chosen, 1–64 of `[A-Za-z0-9_-]`).
     pub space_id: String,
@@ -146,7 +146,7 @@ pub struct RegisterSpace {
 }
 
 /// Enrolment of another device by an enrolled one.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct EnrolDevice {
     /// New device id.
     pub device_id: String,

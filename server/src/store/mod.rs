@@ -58,7 +58,7 @@ pub struct DeviceRow {
 }
 
 /// An opaque encrypted record of a space.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecordRow {
     /// Record id (chosen by the client).
     pub id: String,
@@ -71,7 +71,7 @@ pub struct RecordRow {
 }
 
 /// What happened to one pushed record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PushStatus {
     /// Stored (new or updated).
@@ -83,7 +83,7 @@ pub enum PushStatus {
 }
 
 /// A record as pushed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PushRecord {
     /// Record id.
     pub id: String,
@@ -97,7 +97,7 @@ pub struct PushRecord {
 }
 
 /// The outcome for one pushed record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PushResult {
     /// Record id.
     pub id: String,

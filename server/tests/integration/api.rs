@@ -306,12 +306,54 @@ fn sync_push_pull_idempotent_conflicts_pagination() {
 fn openapi_lists_exactly_the_routes_and_every_route_answers() {
     let dir = tempfile::tempdir().unwrap();
     let server = EmbeddedServer::start(dir.path()).unwrap();
-    let doc: serde_json::Value = serde_json::from_str(satchel_server::http::OPENAPI).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&satchel_server::http::OPENAPI).unwrap();
+    assert_eq!(doc["openapi"].as_str().map(|v| &v[..2]), Some("3."));
     let mut documented: Vec<(String, String)> = Vec::new();
     for (path, ops) in doc["paths"].as_object().unwrap() {
-        for m in ops.as_object().unwrap().keys() {
+        for (m, op) in ops.as_object().unwrap() {
+            if m == "parameters" {
+                continue;
+            }
             documented.push((m.clone(), path.clone()));
+            assert!(op["summary"].is_string(), "{m} {path}: no summary");
+            let answers = op["responses"].as_object().unwrap();
+            assert!(
+                answers.contains_key("429"),
+                "{m} {path}: no rate-limit answer"
+            );
+            for (code, answer) in answers {
+                if code.starts_with('4') || code.starts_with('5') {
+                    assert!(
+                        answer["content"].as_object().is_some_and(|c| !c.is_empty()),
+                        "{m} {path} {code}: no error document"
+                    );
+                }
+            }
+            // Every path parameter of the template is declared.
+            for name in path.split('{').skip(1).filter_map(|p| p.split('}').next()) {
+                assert!(
+                    op["parameters"].as_array().is_some_and(|ps| ps
+                        .iter()
+                        .any(|p| p["name"] == name && p["in"] == "path")),
+                    "{m} {path}: path parameter {name} undeclared"
+                );
+            }
         }
+    }
+    // Every reference resolves.
+    let text = doc.to_string();
+    for r in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = r.split('"').next().unwrap();
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "dangling $ref {name}"
+        );
+    }
+    for scheme in ["SatchelSignature", "AdminToken", "AccessToken"] {
+        assert!(
+            doc["components"]["securitySchemes"][scheme].is_object(),
+            "{scheme}"
+        );
     }
     let mut routes: Vec<(String, String)> = satchel_server::http::ROUTES
         .iter()
