@@ -103,6 +103,9 @@ pub struct Header {
     /// `crit`, if any (always refused).
     #[serde(default)]
     pub crit: Option<Value>,
+    /// The signer's device certificate chain (`satchel_dc`), if any.
+    #[serde(default, rename = "satchel_dc")]
+    pub chain: Option<Value>,
 }
 
 impl Header {
@@ -337,6 +340,7 @@ mod tests {
             typ: Some("application/DC+SD-JWT".into()),
             kid: None,
             crit: None,
+            chain: None,
         };
         assert!(h.typ_is("dc+sd-jwt"));
         assert!(!h.typ_is("kb+jwt"));
@@ -346,6 +350,7 @@ mod tests {
             typ: Some("applicationXé-more".into()),
             kid: None,
             crit: None,
+            chain: None,
         };
         assert!(!h.typ_is("dc+sd-jwt"));
         let h = Header {
@@ -353,6 +358,7 @@ mod tests {
             typ: Some("aaaaaaaaaaaé".into()),
             kid: None,
             crit: None,
+            chain: None,
         };
         assert!(!h.typ_is("x"));
     }

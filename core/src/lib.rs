@@ -8,6 +8,7 @@ pub mod client;
 pub mod consent;
 pub mod delegation;
 pub mod der;
+pub mod device;
 pub mod issuance;
 pub mod jwk;
 pub mod jws;

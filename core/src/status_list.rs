@@ -48,6 +48,9 @@ pub enum StatusListError {
     /// The list is larger than allowed.
     #[error("status list too large")]
     TooLarge,
+    /// The signer is neither the space key nor a device certified for it.
+    #[error("status list signer: {0}")]
+    Signer(crate::device::DeviceError),
 }
 
 /// A status list: `bits` bits per referenced token.
@@ -177,6 +180,19 @@ impl StatusList {
         ttl: Option<i64>,
         signer: &dyn Signer,
     ) -> Result<String, StatusListError> {
+        self.to_token_chained(uri, iat, ttl, signer, &[])
+    }
+
+    /// [`StatusList::to_token`] by a device of the space: `chain` (its
+    /// certificate chain, leaf first) goes in the header.
+    pub fn to_token_chained(
+        &self,
+        uri: &str,
+        iat: i64,
+        ttl: Option<i64>,
+        signer: &dyn Signer,
+        chain: &[String],
+    ) -> Result<String, StatusListError> {
         let mut payload = json!({
             "sub": uri,
             "iat": iat,
@@ -186,7 +202,7 @@ impl StatusList {
             payload["ttl"] = json!(ttl);
         }
         Ok(jws::sign(
-            jws::header_with_typ(STATUS_LIST_TYP),
+            crate::device::header_for(STATUS_LIST_TYP, chain),
             &payload,
             signer,
         )?)
@@ -211,11 +227,46 @@ impl StatusList {
         now: i64,
         max_bytes: usize,
     ) -> Result<Self, StatusListError> {
+        Self::from_token_checked(token, |jwt| Ok(jwt.verify(key)?), uri, now, max_bytes)
+    }
+
+    /// Verifies a space's status list token for `uri`: signed by the space
+    /// key, or by a device of the space whose certificate chain (in the
+    /// header) ends at the space key and names no device `is_removed`
+    /// (ADR 0008). Lists larger than `max_bytes` decoded are refused.
+    pub fn from_space_token(
+        token: &str,
+        space_key: &crate::Jwk,
+        uri: &str,
+        now: i64,
+        max_bytes: usize,
+        is_removed: &dyn Fn(&str) -> bool,
+    ) -> Result<Self, StatusListError> {
+        Self::from_token_checked(
+            token,
+            |jwt| {
+                crate::device::verify_for_space(jwt, None, space_key, is_removed)
+                    .map(|_| ())
+                    .map_err(StatusListError::Signer)
+            },
+            uri,
+            now,
+            max_bytes,
+        )
+    }
+
+    fn from_token_checked(
+        token: &str,
+        verify: impl FnOnce(&jws::DecodedJws<'_>) -> Result<(), StatusListError>,
+        uri: &str,
+        now: i64,
+        max_bytes: usize,
+    ) -> Result<Self, StatusListError> {
         let jwt = jws::decode(token.trim())?;
         if !jwt.header.typ_is(STATUS_LIST_TYP) {
             return Err(StatusListError::WrongTyp);
         }
-        jwt.verify(key)?;
+        verify(&jwt)?;
         let payload = jwt.payload_object()?;
         if payload.get("sub").and_then(Value::as_str) != Some(uri) {
             return Err(StatusListError::WrongSubject);
@@ -250,6 +301,36 @@ impl StatusList {
 mod tests {
     use super::*;
     use crate::SoftwareKey;
+
+    #[test]
+    fn a_device_of_the_space_may_sign_its_status_list() {
+        let space = SoftwareKey::generate_es256().unwrap();
+        let device = SoftwareKey::generate_es256().unwrap();
+        let chain =
+            vec![crate::device::certify("s", "dev-b", &device.public_jwk(), &space, 1).unwrap()];
+        let mut list = StatusList::new(1, 8).unwrap();
+        list.set(3, INVALID).unwrap();
+        let root = space.public_jwk();
+        let none = |_: &str| false;
+        let by_device = list
+            .to_token_chained("u", 10, None, &device, &chain)
+            .unwrap();
+        let read = StatusList::from_space_token(&by_device, &root, "u", 11, 1024, &none).unwrap();
+        assert_eq!(read.get(3).unwrap(), INVALID);
+        let by_space = list.to_token("u", 10, None, &space).unwrap();
+        assert!(StatusList::from_space_token(&by_space, &root, "u", 11, 1024, &none).is_ok());
+        // Unchained device, removed device, other space key.
+        let bare = list.to_token("u", 10, None, &device).unwrap();
+        assert!(StatusList::from_space_token(&bare, &root, "u", 11, 1024, &none).is_err());
+        assert!(matches!(
+            StatusList::from_space_token(&by_device, &root, "u", 11, 1024, &|d| d == "dev-b"),
+            Err(StatusListError::Signer(
+                crate::device::DeviceError::Removed(_)
+            ))
+        ));
+        let other = SoftwareKey::generate_es256().unwrap().public_jwk();
+        assert!(StatusList::from_space_token(&by_device, &other, "u", 11, 1024, &none).is_err());
+    }
 
     #[test]
     fn draft_example_one_bit() {

@@ -68,7 +68,16 @@ impl StatusSource for StatusCache {
             .get(&reference.uri)
             .cloned();
         let Some(token) = token else { return Ok(None) };
-        let list = StatusList::from_token(&token, &key.verifying_key()?, &reference.uri, now)?;
+        // Signed by the holder's space key, or by another device of the space
+        // through its certificate chain (ADR 0008).
+        let list = StatusList::from_space_token(
+            &token,
+            key,
+            &reference.uri,
+            now,
+            crate::status_list::MAX_LIST_BYTES,
+            &|_| false,
+        )?;
         Ok(Some(list.get(reference.idx)?))
     }
 }

@@ -27,7 +27,7 @@ use axum::{
     http::{header, HeaderMap, StatusCode, Uri},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::{get, post, put},
+    routing::{delete, get, post, put},
     Json, Router,
 };
 use extract::{Operator, SignedDevice, SignedRelyingParty};
@@ -217,11 +217,19 @@ async fn blocking<S: Store, T: Send + 'static>(
 pub fn router<S: Store>(state: Shared<S>) -> Router {
     Router::new()
         .route("/v1/spaces", post(register_space::<S>))
-        .route("/v1/spaces/{space_id}/devices", post(enrol_device::<S>))
+        .route(
+            "/v1/spaces/{space_id}/devices",
+            post(enrol_device::<S>).get(list_devices::<S>),
+        )
+        .route(
+            "/v1/spaces/{space_id}/devices/{device_id}",
+            delete(remove_device::<S>),
+        )
         .route(
             "/v1/spaces/{space_id}/devices/{device_id}/wrapped-key",
-            get(wrapped_key::<S>),
+            get(wrapped_key::<S>).put(rewrap_key::<S>),
         )
+        .route("/v1/device", get(self_device))
         .route(
             "/v1/spaces/{space_id}/records",
             post(push::<S>).get(pull::<S>),
@@ -389,10 +397,17 @@ async fn openapi() -> Response {
 pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/spaces"),
     ("post", "/v1/spaces/{space_id}/devices"),
+    ("get", "/v1/spaces/{space_id}/devices"),
+    ("delete", "/v1/spaces/{space_id}/devices/{device_id}"),
     (
         "get",
         "/v1/spaces/{space_id}/devices/{device_id}/wrapped-key",
     ),
+    (
+        "put",
+        "/v1/spaces/{space_id}/devices/{device_id}/wrapped-key",
+    ),
+    ("get", "/v1/device"),
     ("post", "/v1/spaces/{space_id}/records"),
     ("get", "/v1/spaces/{space_id}/records"),
     ("put", "/v1/spaces/{space_id}/status"),

@@ -45,7 +45,14 @@ impl<S: Store> Service<S> {
             device = Some(d);
             Ok(vec![key])
         })?;
-        device.ok_or_else(|| unauth(NOT_VERIFIED))
+        let device = device.ok_or_else(|| unauth(NOT_VERIFIED))?;
+        // Checked after the signature, so only the device itself learns it.
+        if device.removed_at.is_some() {
+            return Err(ServiceError::Forbidden(
+                "this device was removed from its space".into(),
+            ));
+        }
+        Ok(device)
     }
 
     /// Checks a request signed by a registered relying party; returns its `client_id`.
@@ -79,6 +86,7 @@ impl<S: Store> Service<S> {
                         space_id: String::new(),
                         jwk: key.to_value().to_string(),
                         wrapped_key: None,
+                        ..Default::default()
                     },
                     key.clone(),
                 ))

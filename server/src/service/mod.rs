@@ -154,6 +154,9 @@ pub struct EnrolDevice {
     pub device_jwk: serde_json::Value,
     /// The space's data key wrapped for the new device (opaque to the server).
     pub wrapped_key: String,
+    /// The new device's certificate chain, leaf first, ending at the space
+    /// key (ADR 0008).
+    pub certificates: Vec<String>,
 }
 
 /// The server's state of the log and its signer.
@@ -284,7 +287,7 @@ impl<S: Store> Service<S> {
             id: r.device_id.clone(),
             space_id: r.space_id.clone(),
             jwk: device_key.to_value().to_string(),
-            wrapped_key: None,
+            ..Default::default()
         };
         self.store
             .create_space(&space, &device)
@@ -296,7 +299,9 @@ impl<S: Store> Service<S> {
             })
     }
 
-    /// Enrols a new device into `device`'s space.
+    /// Enrols a new device into `device`'s space: its certificate chain
+    /// must end at the space key and pass only through devices that are
+    /// still in the space.
     pub fn enrol_device(
         &self,
         device: &DeviceRow,
@@ -304,22 +309,129 @@ impl<S: Store> Service<S> {
         e: &EnrolDevice,
     ) -> Result<(), ServiceError> {
         self.same_space(device, space_id)?;
-        if !valid_id(&e.device_id) || e.wrapped_key.is_empty() || e.wrapped_key.len() > 4096 {
+        if !valid_id(&e.device_id) || e.wrapped_key.is_empty() || e.wrapped_key.len() > 16_384 {
             return Err(ServiceError::BadRequest(
                 "device id or wrapped key invalid".into(),
             ));
         }
         let key = jwk(&e.device_jwk, "device_jwk")?;
+        let leaf = self.verify_device_chain(space_id, &e.certificates)?;
+        if leaf.device_id != e.device_id || leaf.key != key {
+            return Err(ServiceError::BadRequest(
+                "the certificate is for another device or key".into(),
+            ));
+        }
         let row = DeviceRow {
             id: e.device_id.clone(),
             space_id: space_id.into(),
             jwk: key.to_value().to_string(),
             wrapped_key: Some(e.wrapped_key.clone()),
+            certificates: Some(serde_json::json!(e.certificates).to_string()),
+            removed_at: None,
         };
         self.store.add_device(&row).map_err(|e| match e {
             StoreError::Conflict => ServiceError::Conflict("device id already enrolled".into()),
             other => other.into(),
         })
+    }
+
+    /// Checks a certificate chain for `space_id` against the space key and
+    /// the devices removed from it.
+    pub fn verify_device_chain(
+        &self,
+        space_id: &str,
+        chain: &[String],
+    ) -> Result<satchel_core::device::DeviceCertificate, ServiceError> {
+        let space_key = self.space_key(space_id)?;
+        let removed = self.removed_devices(space_id)?;
+        satchel_core::device::verify_chain(chain, Some(space_id), &space_key, &|d| {
+            removed.contains(d)
+        })
+        .map_err(|e| ServiceError::BadRequest(e.to_string()))
+    }
+
+    fn space_key(&self, space_id: &str) -> Result<Jwk, ServiceError> {
+        let space = self
+            .store
+            .space(space_id)?
+            .ok_or_else(|| ServiceError::NotFound("no such space".into()))?;
+        Jwk::from_json(&space.jwk).map_err(|e| ServiceError::Storage(e.to_string()))
+    }
+
+    /// Ids of the devices removed from a space.
+    pub fn removed_devices(
+        &self,
+        space_id: &str,
+    ) -> Result<std::collections::HashSet<String>, ServiceError> {
+        Ok(self
+            .store
+            .devices(space_id)?
+            .into_iter()
+            .filter(|d| d.removed_at.is_some())
+            .map(|d| d.id)
+            .collect())
+    }
+
+    /// The devices of `device`'s space (removed ones marked).
+    pub fn devices(
+        &self,
+        device: &DeviceRow,
+        space_id: &str,
+    ) -> Result<Vec<DeviceRow>, ServiceError> {
+        self.same_space(device, space_id)?;
+        Ok(self.store.devices(space_id)?)
+    }
+
+    /// Removes a device from `device`'s space (a device may remove itself).
+    /// From then on its requests, and anything signed through it, are refused.
+    pub fn remove_device(
+        &self,
+        device: &DeviceRow,
+        space_id: &str,
+        device_id: &str,
+        now: i64,
+    ) -> Result<(), ServiceError> {
+        self.same_space(device, space_id)?;
+        let active = self
+            .store
+            .devices(space_id)?
+            .iter()
+            .filter(|d| d.removed_at.is_none())
+            .count();
+        if active <= 1 {
+            return Err(ServiceError::Conflict(
+                "the last device of a space cannot be removed".into(),
+            ));
+        }
+        if !self.store.remove_device(space_id, device_id, now)? {
+            return Err(ServiceError::NotFound(
+                "no such device in this space, or removed already".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Leaves a newly wrapped data key for another device of the space
+    /// (after a rotation).
+    pub fn rewrap_key(
+        &self,
+        device: &DeviceRow,
+        space_id: &str,
+        device_id: &str,
+        wrapped_key: &str,
+    ) -> Result<(), ServiceError> {
+        self.same_space(device, space_id)?;
+        if wrapped_key.is_empty() || wrapped_key.len() > 16_384 {
+            return Err(ServiceError::BadRequest("wrapped key invalid".into()));
+        }
+        match self.store.device(device_id)? {
+            Some(d) if d.space_id == space_id && d.removed_at.is_none() => {
+                Ok(self.store.set_wrapped_key(device_id, wrapped_key)?)
+            }
+            _ => Err(ServiceError::NotFound(
+                "no such device in this space".into(),
+            )),
+        }
     }
 
     /// The wrapped data key left for `device` by the device that enrolled it.
@@ -568,12 +680,16 @@ impl<S: Store> Service<S> {
             .store
             .space(space_id)?
             .ok_or_else(|| ServiceError::NotFound("no such space".into()))?;
-        let key = Jwk::from_json(&space.jwk)
-            .and_then(|k| k.verifying_key())
-            .map_err(|e| ServiceError::Storage(e.to_string()))?;
+        let key = Jwk::from_json(&space.jwk).map_err(|e| ServiceError::Storage(e.to_string()))?;
+        let removed = self.removed_devices(space_id)?;
         let uri = self.status_uri(space_id);
-        let list = StatusList::from_token_limited(token, &key, &uri, now, MAX_SPACE_STATUS_BYTES)
-            .map_err(|e| match e {
+        // Signed by the space key or by a device still in the space.
+        let read = |t: &str| {
+            StatusList::from_space_token(t, &key, &uri, now, MAX_SPACE_STATUS_BYTES, &|d| {
+                removed.contains(d)
+            })
+        };
+        let list = read(token).map_err(|e| match e {
             satchel_core::status_list::StatusListError::TooLarge => ServiceError::TooLarge(
                 format!("a space's status list may hold at most {MAX_SPACE_STATUS_BYTES} bytes"),
             ),
@@ -594,9 +710,16 @@ impl<S: Store> Service<S> {
                     "status list is older than the published one".into(),
                 ));
             }
-            if let Ok(old) =
-                StatusList::from_token_limited(prev, &key, &uri, now, MAX_SPACE_STATUS_BYTES)
-            {
+            // (A list a since-removed device published still counts.)
+            let old = StatusList::from_space_token(
+                prev,
+                &key,
+                &uri,
+                now,
+                MAX_SPACE_STATUS_BYTES,
+                &|_| false,
+            );
+            if let Ok(old) = old {
                 let cleared = (0..old.len()).any(|i| {
                     old.get(i) == Ok(satchel_core::status_list::INVALID)
                         && list.get(i) != Ok(satchel_core::status_list::INVALID)

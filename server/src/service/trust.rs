@@ -261,12 +261,17 @@ impl<S: Store> Service<S> {
         if let Some(r) = &m.status {
             if let Some(space) = r.uri.strip_prefix(&format!("{}/", self.status_base)) {
                 if let Some(token) = self.store.status_list(space)? {
-                    let vk = m
-                        .holder_key
-                        .verifying_key()
-                        .map_err(|e| ServiceError::Storage(e.to_string()))?;
-                    let list = StatusList::from_token(&token, &vk, &r.uri, now)
-                        .map_err(|e| ServiceError::Storage(e.to_string()))?;
+                    // Accepted at publication: signed by the space key or
+                    // an enrolled device of the space.
+                    let list = StatusList::from_space_token(
+                        &token,
+                        &m.holder_key,
+                        &r.uri,
+                        now,
+                        satchel_core::status_list::MAX_LIST_BYTES,
+                        &|_| false,
+                    )
+                    .map_err(|e| ServiceError::Storage(e.to_string()))?;
                     if list
                         .get(r.idx)
                         .map_err(|e| ServiceError::Storage(e.to_string()))?

@@ -44,7 +44,7 @@ pub struct SpaceRow {
 }
 
 /// An enrolled device.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceRow {
     /// Device id.
     pub id: String,
@@ -55,6 +55,11 @@ pub struct DeviceRow {
     /// The data key wrapped for this device by the device that enrolled it
     /// (opaque to the server), if any.
     pub wrapped_key: Option<String>,
+    /// Its certificate chain, leaf first, as a JSON array of compact JWS
+    /// (none for a space's first device: the space key vouches for it).
+    pub certificates: Option<String>,
+    /// When it was removed from the space; a removed device is refused.
+    pub removed_at: Option<i64>,
 }
 
 /// An opaque encrypted record of a space.
@@ -145,6 +150,13 @@ pub trait Store: Send + Sync + 'static {
     fn add_device(&self, device: &DeviceRow) -> Result<(), StoreError>;
     /// A device.
     fn device(&self, id: &str) -> Result<Option<DeviceRow>, StoreError>;
+    /// Every device of a space (removed ones too), in enrolment order.
+    fn devices(&self, space_id: &str) -> Result<Vec<DeviceRow>, StoreError>;
+    /// Marks a device of `space_id` removed at `now`; `false` if there is
+    /// no such device or it was removed already.
+    fn remove_device(&self, space_id: &str, id: &str, now: i64) -> Result<bool, StoreError>;
+    /// Replaces the wrapped data key left for a device (key rotation).
+    fn set_wrapped_key(&self, id: &str, wrapped_key: &str) -> Result<(), StoreError>;
     /// Records a request nonce; `false` if it was seen before (replay).
     /// Nonces older than `prune_before` are forgotten.
     fn use_nonce(

@@ -15,7 +15,7 @@ use super::{
 /// to version `i + 1` (table `schema_version`). Append; never edit one that
 /// has shipped. Version 1 uses `IF NOT EXISTS`, so databases made before
 /// versions were recorded migrate too.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 const V1: &str = "
 CREATE TABLE IF NOT EXISTS spaces (id TEXT PRIMARY KEY, jwk TEXT NOT NULL, created_at BIGINT NOT NULL);
@@ -50,6 +50,28 @@ CREATE TABLE IF NOT EXISTS usage_locks (authz_id TEXT PRIMARY KEY);
 const V2: &str = "
 CREATE TABLE quotas (space_id TEXT NOT NULL, kind TEXT NOT NULL, used BIGINT NOT NULL, PRIMARY KEY (space_id, kind));
 ";
+
+/// Device certificates and removal (several devices per space).
+const V3: &str = "
+ALTER TABLE devices ADD COLUMN certificates TEXT;
+ALTER TABLE devices ADD COLUMN removed_at BIGINT;
+ALTER TABLE devices ADD COLUMN seq BIGSERIAL;
+";
+
+const DEVICE_INSERT: &str =
+    "INSERT INTO devices (id, space_id, jwk, wrapped_key, certificates) VALUES ($1, $2, $3, $4, $5)";
+const DEVICE_COLUMNS: &str = "id, space_id, jwk, wrapped_key, certificates, removed_at";
+
+fn device_row(r: &postgres::Row) -> DeviceRow {
+    DeviceRow {
+        id: r.get(0),
+        space_id: r.get(1),
+        jwk: r.get(2),
+        wrapped_key: r.get(3),
+        certificates: r.get(4),
+        removed_at: r.get(5),
+    }
+}
 
 /// The PostgreSQL store: a small pool of connections.
 pub struct PostgresStore {
@@ -154,12 +176,13 @@ impl Store for PostgresStore {
             )
             .map_err(pg)?;
             tx.execute(
-                "INSERT INTO devices (id, space_id, jwk, wrapped_key) VALUES ($1, $2, $3, $4)",
+                DEVICE_INSERT,
                 &[
                     &device.id,
                     &device.space_id,
                     &device.jwk,
                     &device.wrapped_key,
+                    &device.certificates,
                 ],
             )
             .map_err(pg)?;
@@ -185,8 +208,8 @@ impl Store for PostgresStore {
     fn add_device(&self, d: &DeviceRow) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute(
-                "INSERT INTO devices (id, space_id, jwk, wrapped_key) VALUES ($1, $2, $3, $4)",
-                &[&d.id, &d.space_id, &d.jwk, &d.wrapped_key],
+                DEVICE_INSERT,
+                &[&d.id, &d.space_id, &d.jwk, &d.wrapped_key, &d.certificates],
             )
             .map_err(pg)
             .map(|_| ())
@@ -196,16 +219,47 @@ impl Store for PostgresStore {
     fn device(&self, id: &str) -> Result<Option<DeviceRow>, StoreError> {
         self.with(|c| {
             Ok(c.query_opt(
-                "SELECT id, space_id, jwk, wrapped_key FROM devices WHERE id = $1",
+                &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = $1"),
                 &[&id],
             )
             .map_err(pg)?
-            .map(|r| DeviceRow {
-                id: r.get(0),
-                space_id: r.get(1),
-                jwk: r.get(2),
-                wrapped_key: r.get(3),
-            }))
+            .as_ref()
+            .map(device_row))
+        })
+    }
+
+    fn devices(&self, space_id: &str) -> Result<Vec<DeviceRow>, StoreError> {
+        self.with(|c| {
+            Ok(c.query(
+                &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE space_id = $1 ORDER BY seq"),
+                &[&space_id],
+            )
+            .map_err(pg)?
+            .iter()
+            .map(device_row)
+            .collect())
+        })
+    }
+
+    fn remove_device(&self, space_id: &str, id: &str, now: i64) -> Result<bool, StoreError> {
+        self.with(|c| {
+            Ok(c.execute(
+                "UPDATE devices SET removed_at = $3 WHERE space_id = $1 AND id = $2 AND removed_at IS NULL",
+                &[&space_id, &id, &now],
+            )
+            .map_err(pg)?
+                == 1)
+        })
+    }
+
+    fn set_wrapped_key(&self, id: &str, wrapped_key: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE devices SET wrapped_key = $2 WHERE id = $1",
+                &[&id, &wrapped_key],
+            )
+            .map_err(pg)
+            .map(|_| ())
         })
     }
 

@@ -17,7 +17,7 @@ use super::{
 /// to version `i + 1` (`PRAGMA user_version`). Append; never edit one that
 /// has shipped. Version 1 uses `IF NOT EXISTS`, so databases made before
 /// versions were recorded migrate too.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 const V1: &str = "
 CREATE TABLE IF NOT EXISTS spaces (id TEXT PRIMARY KEY, jwk TEXT NOT NULL, created_at INTEGER NOT NULL);
@@ -49,6 +49,30 @@ CREATE INDEX IF NOT EXISTS usage_by_authz ON usage(authz_id, kind);
 const V2: &str = "
 CREATE TABLE quotas (space_id TEXT NOT NULL, kind TEXT NOT NULL, used INTEGER NOT NULL, PRIMARY KEY (space_id, kind));
 ";
+
+/// Device certificates and removal (several devices per space).
+const V3: &str = "
+ALTER TABLE devices ADD COLUMN certificates TEXT;
+ALTER TABLE devices ADD COLUMN removed_at INTEGER;
+ALTER TABLE devices ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+UPDATE devices SET seq = rowid;
+";
+
+const DEVICE_INSERT: &str =
+    "INSERT INTO devices (id, space_id, jwk, wrapped_key, certificates, seq)
+     VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(seq), 0) + 1 FROM devices))";
+const DEVICE_COLUMNS: &str = "id, space_id, jwk, wrapped_key, certificates, removed_at";
+
+fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
+    Ok(DeviceRow {
+        id: r.get(0)?,
+        space_id: r.get(1)?,
+        jwk: r.get(2)?,
+        wrapped_key: r.get(3)?,
+        certificates: r.get(4)?,
+        removed_at: r.get(5)?,
+    })
+}
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -118,8 +142,14 @@ impl Store for SqliteStore {
             params![space.id, space.jwk, space.created_at],
         )?;
         tx.execute(
-            "INSERT INTO devices (id, space_id, jwk, wrapped_key) VALUES (?1, ?2, ?3, ?4)",
-            params![device.id, device.space_id, device.jwk, device.wrapped_key],
+            DEVICE_INSERT,
+            params![
+                device.id,
+                device.space_id,
+                device.jwk,
+                device.wrapped_key,
+                device.certificates
+            ],
         )?;
         tx.commit()?;
         Ok(())
@@ -144,8 +174,8 @@ impl Store for SqliteStore {
 
     fn add_device(&self, d: &DeviceRow) -> Result<(), StoreError> {
         self.lock().execute(
-            "INSERT INTO devices (id, space_id, jwk, wrapped_key) VALUES (?1, ?2, ?3, ?4)",
-            params![d.id, d.space_id, d.jwk, d.wrapped_key],
+            DEVICE_INSERT,
+            params![d.id, d.space_id, d.jwk, d.wrapped_key, d.certificates],
         )?;
         Ok(())
     }
@@ -154,18 +184,35 @@ impl Store for SqliteStore {
         Ok(self
             .lock()
             .query_row(
-                "SELECT id, space_id, jwk, wrapped_key FROM devices WHERE id = ?1",
+                &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1"),
                 [id],
-                |r| {
-                    Ok(DeviceRow {
-                        id: r.get(0)?,
-                        space_id: r.get(1)?,
-                        jwk: r.get(2)?,
-                        wrapped_key: r.get(3)?,
-                    })
-                },
+                device_row,
             )
             .optional()?)
+    }
+
+    fn devices(&self, space_id: &str) -> Result<Vec<DeviceRow>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE space_id = ?1 ORDER BY seq"
+        ))?;
+        let rows = stmt.query_map([space_id], device_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn remove_device(&self, space_id: &str, id: &str, now: i64) -> Result<bool, StoreError> {
+        Ok(self.lock().execute(
+            "UPDATE devices SET removed_at = ?3 WHERE space_id = ?1 AND id = ?2 AND removed_at IS NULL",
+            params![space_id, id, now],
+        )? == 1)
+    }
+
+    fn set_wrapped_key(&self, id: &str, wrapped_key: &str) -> Result<(), StoreError> {
+        self.lock().execute(
+            "UPDATE devices SET wrapped_key = ?2 WHERE id = ?1",
+            params![id, wrapped_key],
+        )?;
+        Ok(())
     }
 
     fn use_nonce(

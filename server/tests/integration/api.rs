@@ -3,6 +3,8 @@ use satchel_core::{b64, client::sign_request, client::ClientError, jws, Signer, 
 use satchel_server::embedded::EmbeddedServer;
 use serde_json::json;
 
+use satchel_core::device::certify;
+
 use crate::{assert_problem, device, raw, signed, space};
 
 fn record(id: &str, text: &str) -> serde_json::Value {
@@ -32,7 +34,15 @@ fn spaces_devices_and_isolation() {
 
     // Device B is enrolled by A and finds its wrapped key.
     let b = device(&server, "space-a-dev2");
-    let enrol = json!({"device_id": "space-a-dev2", "device_jwk": b.key.public_jwk().to_value(), "wrapped_key": "opaque-e2e-wrapped-key"});
+    let cert = certify(
+        "space-a",
+        "space-a-dev2",
+        &b.key.public_jwk(),
+        &space_key,
+        satchel_core::unix_now(),
+    )
+    .unwrap();
+    let enrol = json!({"device_id": "space-a-dev2", "device_jwk": b.key.public_jwk().to_value(), "wrapped_key": "opaque-e2e-wrapped-key", "certificates": [cert]});
     a.client
         .call("POST", "/v1/spaces/space-a/devices", Some(&enrol))
         .unwrap();
@@ -303,6 +313,161 @@ fn sync_push_pull_idempotent_conflicts_pagination() {
 }
 
 #[test]
+fn devices_are_enrolled_by_certificate_listed_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = EmbeddedServer::start(dir.path()).unwrap();
+    let (space_key, a) = space(&server, "fam");
+    let now = satchel_core::unix_now();
+    let b = device(&server, "fam-b");
+    let c = device(&server, "fam-c");
+    let cert_b = certify("fam", "fam-b", &b.key.public_jwk(), &space_key, now).unwrap();
+    let enrol = |who: &crate::Device, id: &str, jwk: serde_json::Value, chain: Vec<String>| {
+        who.client.call(
+            "POST",
+            "/v1/spaces/fam/devices",
+            Some(&json!({"device_id": id, "device_jwk": jwk, "wrapped_key": "w", "certificates": chain})),
+        )
+    };
+    // No certificate, a certificate by a stranger, one for another key.
+    let stranger = SoftwareKey::generate_es256().unwrap();
+    let bad = certify("fam", "fam-b", &b.key.public_jwk(), &stranger, now).unwrap();
+    for chain in [vec![], vec![bad]] {
+        assert!(matches!(
+            enrol(&a, "fam-b", b.key.public_jwk().to_value(), chain),
+            Err(ClientError::Server { status: 400, .. })
+        ));
+    }
+    assert!(matches!(
+        enrol(
+            &a,
+            "fam-b",
+            c.key.public_jwk().to_value(),
+            vec![cert_b.clone()]
+        ),
+        Err(ClientError::Server { status: 400, .. })
+    ));
+    enrol(
+        &a,
+        "fam-b",
+        b.key.public_jwk().to_value(),
+        vec![cert_b.clone()],
+    )
+    .unwrap();
+    // B enrols C through its own certificate; C finds its enrolment.
+    let cert_c = certify("fam", "fam-c", &c.key.public_jwk(), b.key.as_ref(), now).unwrap();
+    enrol(
+        &b,
+        "fam-c",
+        c.key.public_jwk().to_value(),
+        vec![cert_c.clone(), cert_b.clone()],
+    )
+    .unwrap();
+    let me = c.client.call("GET", "/v1/device", None).unwrap();
+    assert_eq!(me["space_id"], "fam");
+    assert_eq!(me["wrapped_key"], "w");
+    assert_eq!(me["certificates"], json!([cert_c, cert_b]));
+    let list = a
+        .client
+        .call("GET", "/v1/spaces/fam/devices", None)
+        .unwrap();
+    let ids: Vec<&str> = list["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["device_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["fam-dev1", "fam-b", "fam-c"]);
+
+    // A status list signed by B (through its chain) is accepted.
+    let uri = format!("{}/status/fam", server.url);
+    let mut list = satchel_core::status_list::StatusList::new(1, 16).unwrap();
+    list.set(2, 1).unwrap();
+    let by_b = list
+        .to_token_chained(&uri, now, None, b.key.as_ref(), &[cert_b.clone()])
+        .unwrap();
+    b.client
+        .call(
+            "PUT",
+            "/v1/spaces/fam/status",
+            Some(&json!({"token": by_b})),
+        )
+        .unwrap();
+    // A rotates the data key for C, then removes B.
+    a.client
+        .call(
+            "PUT",
+            "/v1/spaces/fam/devices/fam-c/wrapped-key",
+            Some(&json!({"wrapped_key": "w2"})),
+        )
+        .unwrap();
+    assert_eq!(
+        c.client.call("GET", "/v1/device", None).unwrap()["wrapped_key"],
+        "w2"
+    );
+    a.client
+        .call("DELETE", "/v1/spaces/fam/devices/fam-b", None)
+        .unwrap();
+    // B is refused from then on, and so is anything signed through it.
+    assert!(matches!(
+        b.client.call("GET", "/v1/spaces/fam/records", None),
+        Err(ClientError::Server { status: 403, .. })
+    ));
+    let later = list
+        .to_token_chained(
+            &uri,
+            now + 1,
+            None,
+            c.key.as_ref(),
+            &[cert_c.clone(), cert_b.clone()],
+        )
+        .unwrap();
+    assert!(matches!(
+        c.client.call(
+            "PUT",
+            "/v1/spaces/fam/status",
+            Some(&json!({"token": later}))
+        ),
+        Err(ClientError::Server { status: 400, .. })
+    ));
+    let d = device(&server, "fam-d");
+    let cert_d = certify("fam", "fam-d", &d.key.public_jwk(), b.key.as_ref(), now).unwrap();
+    assert!(matches!(
+        enrol(
+            &a,
+            "fam-d",
+            d.key.public_jwk().to_value(),
+            vec![cert_d, cert_b.clone()]
+        ),
+        Err(ClientError::Server { status: 400, .. })
+    ));
+    let list = a
+        .client
+        .call("GET", "/v1/spaces/fam/devices", None)
+        .unwrap();
+    assert!(list["devices"][1]["removed_at"].is_i64());
+    // Removed twice, unknown, or the last device: refused.
+    assert!(matches!(
+        a.client
+            .call("DELETE", "/v1/spaces/fam/devices/fam-b", None),
+        Err(ClientError::Server { status: 404, .. })
+    ));
+    a.client
+        .call("DELETE", "/v1/spaces/fam/devices/fam-c", None)
+        .unwrap();
+    assert!(matches!(
+        a.client
+            .call("DELETE", "/v1/spaces/fam/devices/fam-dev1", None),
+        Err(ClientError::Server { status: 409, .. })
+    ));
+    // Another space's device cannot list or remove.
+    let (_, other) = space(&server, "other");
+    assert!(matches!(
+        other.client.call("GET", "/v1/spaces/fam/devices", None),
+        Err(ClientError::Server { status: 403, .. })
+    ));
+}
+
+#[test]
 fn openapi_lists_exactly_the_routes_and_every_route_answers() {
     let dir = tempfile::tempdir().unwrap();
     let server = EmbeddedServer::start(dir.path()).unwrap();
@@ -460,7 +625,7 @@ fn malformed_and_wrongly_typed_bodies_on_every_signed_endpoint() {
             &a,
             "POST",
             "/v1/spaces/bodies/devices",
-            br#"{"device_id": "bad id!", "device_jwk": {}, "wrapped_key": "w"}"#,
+            br#"{"device_id": "bad id!", "device_jwk": {}, "wrapped_key": "w", "certificates": []}"#,
         ),
         400,
         "bad_request",

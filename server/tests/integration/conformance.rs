@@ -28,6 +28,7 @@ fn space(id: &str) -> (SpaceRow, DeviceRow) {
             space_id: id.into(),
             jwk: "{}".into(),
             wrapped_key: None,
+            ..Default::default()
         },
     )
 }
@@ -52,6 +53,7 @@ fn spaces_devices_nonces(s: &dyn Store) {
         space_id: "c1".into(),
         jwk: "{}".into(),
         wrapped_key: Some("w".into()),
+        ..Default::default()
     };
     s.add_device(&d2).unwrap();
     assert_eq!(s.add_device(&d2), Err(StoreError::Conflict));
@@ -59,6 +61,20 @@ fn spaces_devices_nonces(s: &dyn Store) {
         s.device("c1-d2").unwrap().unwrap().wrapped_key.as_deref(),
         Some("w")
     );
+    let ids: Vec<String> = s.devices("c1").unwrap().into_iter().map(|d| d.id).collect();
+    assert_eq!(ids, ["c1-d", "c1-d2"]);
+    s.set_wrapped_key("c1-d2", "w2").unwrap();
+    assert_eq!(
+        s.device("c1-d2").unwrap().unwrap().wrapped_key.as_deref(),
+        Some("w2")
+    );
+    assert!(s.remove_device("c1", "c1-d2", 50).unwrap());
+    assert!(!s.remove_device("c1", "c1-d2", 51).unwrap(), "once");
+    assert!(
+        !s.remove_device("other", "c1-d", 51).unwrap(),
+        "only in its space"
+    );
+    assert_eq!(s.device("c1-d2").unwrap().unwrap().removed_at, Some(50));
     assert!(s.use_nonce("c1-d", "n1", 100, 0).unwrap());
     assert!(!s.use_nonce("c1-d", "n1", 101, 0).unwrap(), "replay");
     assert!(

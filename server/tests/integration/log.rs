@@ -200,6 +200,7 @@ fn each_space_has_a_leaf_quota() {
         space_id: space.into(),
         jwk: String::new(),
         wrapped_key: None,
+        ..Default::default()
     };
     service.charge_leaves(&device("a"), 6).unwrap();
     service.charge_leaves(&device("a"), 4).unwrap();
@@ -247,6 +248,7 @@ fn each_space_has_a_leaf_quota() {
         space_id: "r".into(),
         jwk: String::new(),
         wrapped_key: None,
+        ..Default::default()
     };
     service
         .push(&r_dev, "r", &[record("a"), record("b")])
