@@ -9,6 +9,7 @@ pub mod consent;
 pub mod delegation;
 pub mod der;
 pub mod device;
+pub mod enrol;
 pub mod issuance;
 pub mod jwk;
 pub mod jws;
