@@ -173,7 +173,7 @@ pub enum SignedBy {
     /// The space key itself.
     SpaceKey,
     /// An enrolled device (its verified certificate).
-    Device(DeviceCertificate),
+    Device(Box<DeviceCertificate>),
 }
 
 /// Verifies `jwt` as signed for `space_id`: by `space_key` itself when the
@@ -192,7 +192,7 @@ pub fn verify_for_space(
         Some(chain) => {
             let leaf = verify_chain(&chain, space_id, space_key, is_removed)?;
             jwt.verify(&leaf.key.verifying_key().map_err(JoseError::from)?)?;
-            Ok(SignedBy::Device(leaf))
+            Ok(SignedBy::Device(Box::new(leaf)))
         }
     }
 }
