@@ -232,21 +232,21 @@ mod tests {
         assert_eq!(leaf.device_id, "dev-b");
         assert_eq!(leaf.key, b.public_jwk());
         assert_eq!(
-            verify_chain(&[cert_a.clone()], Some("s1"), &root, &none)
+            verify_chain(std::slice::from_ref(&cert_a), Some("s1"), &root, &none)
                 .unwrap()
                 .device_id,
             "dev-a"
         );
         // Missing link, wrong space, other root, wrong order, removed device.
         assert!(matches!(
-            verify_chain(&[cert_b.clone()], Some("s1"), &root, &none),
+            verify_chain(std::slice::from_ref(&cert_b), Some("s1"), &root, &none),
             Err(DeviceError::Chain(_))
         ));
         assert!(matches!(
-            verify_chain(&[cert_a.clone()], Some("s2"), &root, &none),
+            verify_chain(std::slice::from_ref(&cert_a), Some("s2"), &root, &none),
             Err(DeviceError::Chain(_))
         ));
-        assert!(verify_chain(&[cert_a.clone()], Some("s1"), &key().public_jwk(), &none).is_err());
+        assert!(verify_chain(std::slice::from_ref(&cert_a), Some("s1"), &key().public_jwk(), &none).is_err());
         assert!(verify_chain(&[cert_a.clone(), cert_b.clone()], Some("s1"), &root, &none).is_err());
         assert_eq!(
             verify_chain(&[cert_b.clone(), cert_a.clone()], Some("s1"), &root, &|d| d
