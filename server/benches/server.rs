@@ -86,7 +86,7 @@ fn benches(c: &mut Criterion) {
                 id: "d".into(),
                 space_id: "s".into(),
                 jwk: "{}".into(),
-                wrapped_key: None,
+                ..Default::default()
             },
         )
         .unwrap();
