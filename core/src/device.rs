@@ -246,7 +246,13 @@ mod tests {
             verify_chain(std::slice::from_ref(&cert_a), Some("s2"), &root, &none),
             Err(DeviceError::Chain(_))
         ));
-        assert!(verify_chain(std::slice::from_ref(&cert_a), Some("s1"), &key().public_jwk(), &none).is_err());
+        assert!(verify_chain(
+            std::slice::from_ref(&cert_a),
+            Some("s1"),
+            &key().public_jwk(),
+            &none
+        )
+        .is_err());
         assert!(verify_chain(&[cert_a.clone(), cert_b.clone()], Some("s1"), &root, &none).is_err());
         assert_eq!(
             verify_chain(&[cert_b.clone(), cert_a.clone()], Some("s1"), &root, &|d| d

@@ -283,7 +283,10 @@ mod tests {
         for i in [0, 64, 65, raw.len() - 1] {
             let mut t = raw.clone();
             t[i] ^= 1;
-            assert!(open_package(&r, &secret, &b64::encode(&t)).is_err(), "byte {i}");
+            assert!(
+                open_package(&r, &secret, &b64::encode(&t)).is_err(),
+                "byte {i}"
+            );
         }
         for bad in [
             b64::encode(&raw[..raw.len() - 1]),
@@ -324,7 +327,10 @@ mod tests {
             x[k] = v;
             json(x)
         };
-        let ed = SoftwareKey::generate_ed25519().unwrap().public_jwk().to_value();
+        let ed = SoftwareKey::generate_ed25519()
+            .unwrap()
+            .public_jwk()
+            .to_value();
         for bad in [
             String::new(),
             "https://example.com".into(),

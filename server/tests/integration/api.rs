@@ -383,7 +383,13 @@ fn devices_are_enrolled_by_certificate_listed_and_removed() {
     let mut list = satchel_core::status_list::StatusList::new(1, 16).unwrap();
     list.set(2, 1).unwrap();
     let by_b = list
-        .to_token_chained(&uri, now, None, b.key.as_ref(), &[cert_b.clone()])
+        .to_token_chained(
+            &uri,
+            now,
+            None,
+            b.key.as_ref(),
+            std::slice::from_ref(&cert_b),
+        )
         .unwrap();
     b.client
         .call(
