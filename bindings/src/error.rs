@@ -206,7 +206,7 @@ fn classify(f: &Failure) -> (Kind, Cow<'static, str>) {
                 Rejected,
                 fixed("the credential's issuer is not trusted: supply its key or trust it"),
             ),
-            WalletError::HolderMismatch => (Rejected, shown(e)),
+            WalletError::HolderMismatch | WalletError::BoundElsewhere(_) => (Rejected, shown(e)),
             WalletError::InvalidInput(m) => (InvalidInput, Cow::Owned(m.clone())),
             WalletError::Authz(inner) => classify(&Failure::Authz(inner.clone())),
             WalletError::Network(m) => (Network, Cow::Owned(m.clone())),

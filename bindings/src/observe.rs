@@ -69,6 +69,15 @@ pub enum WalletChange {
         /// The space.
         space_id: String,
     },
+    /// A sync run merged other devices' changes or pushed this device's.
+    Synced {
+        /// The space.
+        space_id: String,
+        /// Pulled records that changed something here.
+        merged: u64,
+        /// Records pushed.
+        pushed: u64,
+    },
 }
 
 impl From<&core::WalletChange> for WalletChange {
@@ -116,6 +125,15 @@ impl From<&core::WalletChange> for WalletChange {
                 anchored_total,
             },
             C::EnterpriseChanged { space_id } => Self::EnterpriseChanged { space_id },
+            C::Synced {
+                space_id,
+                merged,
+                pushed,
+            } => Self::Synced {
+                space_id,
+                merged,
+                pushed,
+            },
         }
     }
 }

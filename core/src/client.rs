@@ -230,6 +230,11 @@ impl ServerClient {
         &self.device_id
     }
 
+    /// This client's device key (public).
+    pub fn device_key(&self) -> Jwk {
+        self.device.public_jwk()
+    }
+
     /// The server's base URL.
     pub fn base_url(&self) -> &str {
         &self.base

@@ -170,16 +170,32 @@ impl ConsentRecord {
 
     /// Signs this record as entry `seq` after `prev_jws` (the previous signed record).
     pub fn sign(
+        self,
+        prev_jws: Option<&str>,
+        seq: u64,
+        signer: &dyn Signer,
+    ) -> Result<(ConsentRecord, String), jws::JoseError> {
+        self.sign_chained(prev_jws, seq, signer, &[])
+    }
+
+    /// [`ConsentRecord::sign`] by a device of the space: its certificate
+    /// chain goes in the header (ADR 0008).
+    pub fn sign_chained(
         mut self,
         prev_jws: Option<&str>,
         seq: u64,
         signer: &dyn Signer,
+        chain: &[String],
     ) -> Result<(ConsentRecord, String), jws::JoseError> {
         self.seq = seq;
         self.prev = prev_jws.map(|p| b64::sha256_b64(p.as_bytes()));
         self.state = self.event_type.dpv_state().into();
         let payload = serde_json::to_value(&self).unwrap_or_default();
-        let token = jws::sign(jws::header_with_typ(CONSENT_TYP), &payload, signer)?;
+        let token = jws::sign(
+            crate::device::header_for(CONSENT_TYP, chain),
+            &payload,
+            signer,
+        )?;
         Ok((self, token))
     }
 

@@ -54,6 +54,9 @@ pub struct DeviceCertificate {
     pub issuer: String,
     /// When it was signed.
     pub issued_at: i64,
+    /// The device's HPKE public key (base64url SEC1 P-256), to which new
+    /// sync keys are sealed after a rotation.
+    pub enc: Option<String>,
     /// The compact certificate.
     pub token: String,
 }
@@ -67,17 +70,35 @@ pub fn certify(
     issuer: &dyn Signer,
     now: i64,
 ) -> Result<String, JoseError> {
-    jws::sign(
-        jws::header_with_typ(DEVICE_CERT_TYP),
-        &json!({
-            "space_id": space_id,
-            "sub": device_id,
-            "jwk": device_key.to_value(),
-            "iat": now,
-            "iss": issuer.public_jwk().thumbprint(),
-        }),
-        issuer,
-    )
+    certify_with_enc(space_id, device_id, device_key, None, issuer, now)
+}
+
+/// [`certify`], also naming the device's HPKE key (`enc`).
+pub fn certify_with_enc(
+    space_id: &str,
+    device_id: &str,
+    device_key: &Jwk,
+    enc: Option<&str>,
+    issuer: &dyn Signer,
+    now: i64,
+) -> Result<String, JoseError> {
+    let mut payload = json!({
+        "space_id": space_id,
+        "sub": device_id,
+        "jwk": device_key.to_value(),
+        "iat": now,
+        "iss": issuer.public_jwk().thumbprint(),
+    });
+    if let Some(enc) = enc {
+        payload["enc"] = json!(enc);
+    }
+    jws::sign(jws::header_with_typ(DEVICE_CERT_TYP), &payload, issuer)
+}
+
+/// Reads a certificate's claims without checking it (for display, and for
+/// the `enc` key of a device already verified through the server).
+pub fn peek(token: &str) -> Result<DeviceCertificate, DeviceError> {
+    read(token).map(|(_, c)| c)
 }
 
 /// Reads a certificate without checking its signature.
@@ -106,6 +127,7 @@ fn read(token: &str) -> Result<(DecodedJws<'_>, DeviceCertificate), DeviceError>
             .and_then(Value::as_i64)
             .ok_or(DeviceError::Malformed("iat"))?,
         key,
+        enc: p.get("enc").and_then(Value::as_str).map(str::to_owned),
         token: token.to_owned(),
     };
     Ok((jwt, cert))

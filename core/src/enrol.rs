@@ -178,13 +178,30 @@ impl EnrolmentRequest {
 /// Seals `package` for the device that made `request`: base64url of the
 /// encapsulated key followed by the ciphertext.
 pub fn seal_package(request: &EnrolmentRequest, package: &[u8]) -> Result<String, EnrolError> {
-    let pk = request.hpke_public()?;
+    seal_to(&request.hpke_key, INFO, &request.hash(), package)
+}
+
+/// A new HPKE key pair: the public key (base64url SEC1) and the secret.
+pub fn new_hpke_key() -> (String, HpkeSecret) {
+    let (sk, pk) = DhP256HkdfSha256::gen_keypair(&mut SystemRng);
+    (
+        b64::encode(pk.to_bytes()),
+        HpkeSecret(Zeroizing::new(sk.to_bytes().to_vec())),
+    )
+}
+
+/// HPKE base mode seal to `public` (base64url SEC1): base64url of the
+/// encapsulated key followed by the ciphertext.
+pub fn seal_to(public: &str, info: &[u8], aad: &[u8], plain: &[u8]) -> Result<String, EnrolError> {
+    let pk = b64::decode(public)
+        .and_then(|b| <DhP256HkdfSha256 as hpke::Kem>::PublicKey::from_bytes(&b).ok())
+        .ok_or(EnrolError::BadRequest("HPKE key"))?;
     let (enc, ct) = hpke::single_shot_seal::<AesGcm256, HkdfSha256, DhP256HkdfSha256, _>(
         &OpModeS::Base,
         &pk,
-        INFO,
-        package,
-        &request.hash(),
+        info,
+        plain,
+        aad,
         &mut SystemRng,
     )
     .map_err(|_| EnrolError::Seal)?;
@@ -197,6 +214,16 @@ pub fn seal_package(request: &EnrolmentRequest, package: &[u8]) -> Result<String
 pub fn open_package(
     request: &EnrolmentRequest,
     secret: &HpkeSecret,
+    sealed: &str,
+) -> Result<Zeroizing<Vec<u8>>, EnrolError> {
+    open_from(secret, INFO, &request.hash(), sealed)
+}
+
+/// Opens what [`seal_to`] sealed to `secret`'s public key.
+pub fn open_from(
+    secret: &HpkeSecret,
+    info: &[u8],
+    aad: &[u8],
     sealed: &str,
 ) -> Result<Zeroizing<Vec<u8>>, EnrolError> {
     if sealed.len() > MAX_PACKAGE * 4 / 3 + 4 {
@@ -216,9 +243,9 @@ pub fn open_package(
         &OpModeR::Base,
         &sk,
         &enc,
-        INFO,
+        info,
         ct,
-        &request.hash(),
+        aad,
     )
     .map(Zeroizing::new)
     .map_err(|_| EnrolError::BadPackage)

@@ -18,7 +18,7 @@ use satchel_core::{
 use satchel_server::embedded::EmbeddedServer;
 use serde_json::json;
 
-fn request(bank: &SoftwareKey) -> String {
+pub fn request(bank: &SoftwareKey) -> String {
     let now = satchel_core::unix_now();
     AuthorizationRequest {
         client_id: "https://bank.example".into(),

@@ -2,5 +2,6 @@
 //! crate's Rust API), with a key store implemented outside core.
 
 mod anchoring;
+mod devices;
 mod fuzz_regressions;
 mod story;

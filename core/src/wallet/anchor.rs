@@ -20,11 +20,39 @@ use crate::{
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct AnchorState {
     salt: String,
-    /// Log index of record `seq` = position + 1.
+    /// Log index of record `seq` = position + 1 of the space key's chain.
     indices: Vec<u64>,
+    /// The same for each device's chain (ADR 0008), by device id.
+    #[serde(default)]
+    chains: std::collections::BTreeMap<String, Vec<u64>>,
     /// The last checkpoint verified (signed note).
     checkpoint: Option<String>,
 }
+
+impl AnchorState {
+    fn indices(&self, chain: &str) -> &[u64] {
+        if chain.is_empty() {
+            &self.indices
+        } else {
+            self.chains.get(chain).map_or(&[], Vec::as_slice)
+        }
+    }
+
+    fn indices_mut(&mut self, chain: &str) -> &mut Vec<u64> {
+        if chain.is_empty() {
+            &mut self.indices
+        } else {
+            self.chains.entry(chain.to_owned()).or_default()
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.indices.len() + self.chains.values().map(Vec::len).sum::<usize>()
+    }
+}
+
+/// Each chain's signed records with their leaves.
+type ChainLeaves = Vec<(String, Vec<Hash>)>;
 
 /// What an anchoring run did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,24 +116,22 @@ impl Wallet {
         verifier: &NoteVerifier,
     ) -> Result<AnchorReport, WalletError> {
         self.verify_consent_log(space_id)?;
-        let records = self.consent_log(space_id)?;
         let mut state = self.anchor_state(space_id)?.unwrap_or_else(|| AnchorState {
             salt: b64::encode(b64::random_bytes::<32>()),
             indices: Vec::new(),
+            chains: Default::default(),
             checkpoint: None,
         });
-        if records.len() < state.indices.len() {
-            return Err(fail(
-                "the consent log is shorter than what was anchored: records were dropped",
-            ));
-        }
-        let leaves = Self::leaves(&state, &records)?;
-        let new = &leaves[state.indices.len()..];
-        let anchored_now = new.len();
-        if !new.is_empty() {
-            state
-                .indices
-                .extend(client.append_leaves(new).map_err(exchange_fail(""))?);
+        let leaves = self.chain_leaves(space_id, &state)?;
+        let mut anchored_now = 0;
+        for (chain, chain_leaves) in &leaves {
+            let new = &chain_leaves[state.indices(chain).len()..];
+            anchored_now += new.len();
+            // Bounded batches, as the server takes them.
+            for batch in new.chunks(500) {
+                let indices = client.append_leaves(batch).map_err(exchange_fail(""))?;
+                state.indices_mut(chain).extend(indices);
+            }
         }
         let cp = self.check_anchors(&state, &leaves, client, verifier)?;
         state.checkpoint = Some(cp.1);
@@ -118,13 +144,38 @@ impl Wallet {
         })?;
         self.changed(&[super::WalletChange::Anchored {
             space_id: space_id.to_owned(),
-            anchored_total: state.indices.len() as u64,
+            anchored_total: state.total() as u64,
         }]);
         Ok(AnchorReport {
             anchored_now,
-            anchored_total: state.indices.len(),
+            anchored_total: state.total(),
             checkpoint_size: cp.0.size,
         })
+    }
+
+    /// Every chain's leaves; refuses a chain shorter than what was anchored.
+    fn chain_leaves(
+        &self,
+        space_id: &str,
+        state: &AnchorState,
+    ) -> Result<ChainLeaves, WalletError> {
+        let mut chains = self.consent_chains(space_id)?;
+        // A chain anchored before must still be there.
+        for chain in state.chains.keys() {
+            chains.entry(chain.clone()).or_default();
+        }
+        chains.entry(String::new()).or_default();
+        chains
+            .into_iter()
+            .map(|(chain, records)| {
+                if records.len() < state.indices(&chain).len() {
+                    return Err(fail(
+                        "the consent log is shorter than what was anchored: records were dropped",
+                    ));
+                }
+                Ok((chain, Self::leaves(state, &records)?))
+            })
+            .collect()
     }
 
     /// Re-checks every anchored record against the server's current
@@ -138,17 +189,11 @@ impl Wallet {
         let state = self
             .anchor_state(space_id)?
             .ok_or_else(|| fail("nothing anchored yet"))?;
-        let records = self.consent_log(space_id)?;
-        if records.len() < state.indices.len() {
-            return Err(fail(
-                "the consent log is shorter than what was anchored: records were dropped",
-            ));
-        }
-        let leaves = Self::leaves(&state, &records)?;
+        let leaves = self.chain_leaves(space_id, &state)?;
         let (cp, _) = self.check_anchors(&state, &leaves, client, verifier)?;
         Ok(AnchorReport {
             anchored_now: 0,
-            anchored_total: state.indices.len(),
+            anchored_total: state.total(),
             checkpoint_size: cp.size,
         })
     }
@@ -156,7 +201,7 @@ impl Wallet {
     fn check_anchors(
         &self,
         state: &AnchorState,
-        leaves: &[Hash],
+        leaves: &ChainLeaves,
         client: &ServerClient,
         verifier: &NoteVerifier,
     ) -> Result<(Checkpoint, String), WalletError> {
@@ -169,16 +214,23 @@ impl Wallet {
                 "the server's log is not consistent with the checkpoint seen before",
             ))?;
         }
-        for (seq, (leaf, index)) in leaves.iter().zip(&state.indices).enumerate() {
-            client
-                .verify_inclusion(leaf, *index, &cp)
-                .map_err(|e| match e {
-                    ClientError::Transport(_) | ClientError::Cancelled => exchange_fail("")(e),
-                    e => fail(format!(
-                        "consent record {} does not match what was anchored: {e}",
-                        seq + 1
-                    )),
-                })?;
+        for (chain, chain_leaves) in leaves {
+            for (seq, (leaf, index)) in chain_leaves.iter().zip(state.indices(chain)).enumerate() {
+                client
+                    .verify_inclusion(leaf, *index, &cp)
+                    .map_err(|e| match e {
+                        ClientError::Transport(_) | ClientError::Cancelled => exchange_fail("")(e),
+                        e => fail(format!(
+                            "consent record {}{} does not match what was anchored: {e}",
+                            if chain.is_empty() { "" } else { "of device " },
+                            if chain.is_empty() {
+                                (seq + 1).to_string()
+                            } else {
+                                format!("{chain} #{}", seq + 1)
+                            }
+                        )),
+                    })?;
+            }
         }
         Ok((cp, note))
     }

@@ -627,7 +627,7 @@ impl Wallet {
         Ok(true)
     }
 
-    fn put_authorization(
+    pub(super) fn put_authorization(
         &self,
         tx: &Transaction<'_>,
         a: &StoredAuthorization,
@@ -646,7 +646,7 @@ impl Wallet {
 
     /// One authorisation as `conn` sees it (a writing transaction re-reads
     /// through this, so concurrent changes are never overwritten).
-    fn authorization_in(
+    pub(super) fn authorization_in(
         &self,
         conn: &rusqlite::Connection,
         id: &str,

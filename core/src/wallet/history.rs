@@ -21,10 +21,10 @@ const STATUS_LIST_START: usize = 1024;
 const STATUS_TTL: i64 = 300;
 
 #[derive(Serialize, Deserialize)]
-struct StoredStatusList {
-    lst: String,
-    len: usize,
-    next: usize,
+pub(super) struct StoredStatusList {
+    pub(super) lst: String,
+    pub(super) len: usize,
+    pub(super) next: usize,
 }
 
 /// `urn:satchel:holder:<thumbprint>`: the space's pseudonymous principal id.
@@ -98,7 +98,8 @@ impl Wallet {
         Ok(())
     }
 
-    /// Signs `record` as the next entry of the space's consent log.
+    /// Signs `record` as the next entry of this device's chain of the
+    /// space's consent log (ADR 0008: one chain per signing device).
     pub(crate) fn append_consent(
         &self,
         tx: &Transaction<'_>,
@@ -106,35 +107,54 @@ impl Wallet {
         signer: &dyn Signer,
         record: ConsentRecord,
     ) -> Result<(ConsentRecord, String), WalletError> {
+        let chain = space.consent_chain();
         let last: Option<(i64, Vec<u8>)> = tx
             .query_row(
-                "SELECT seq, sealed FROM consent_log WHERE space_id = ?1 ORDER BY seq DESC LIMIT 1",
-                [&space.id],
+                "SELECT seq, sealed FROM consent_log WHERE space_id = ?1 AND chain = ?2
+                 ORDER BY seq DESC LIMIT 1",
+                [&space.id, chain],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
         let (seq, prev) = match last {
-            Some((seq, sealed)) => (seq + 1, Some(self.open_log_entry(&space.id, seq, &sealed)?)),
+            Some((seq, sealed)) => (
+                seq + 1,
+                Some(self.open_log_entry(&space.id, chain, seq, &sealed)?),
+            ),
             None => (1, None),
         };
         let (record, token) = record
-            .sign(prev.as_deref(), seq as u64, signer)
+            .sign_chained(prev.as_deref(), seq as u64, signer, space.chain())
             .map_err(crate::authz::AuthzError::from)?;
-        let aad = log_aad(&space.id, seq);
-        tx.execute(
-            "INSERT INTO consent_log (space_id, seq, sealed) VALUES (?1, ?2, ?3)",
-            params![space.id, seq, self.seal_raw(&aad, token.as_bytes())],
-        )?;
+        self.put_log_entry(tx, &space.id, chain, seq, &token)?;
         Ok((record, token))
+    }
+
+    /// Stores one signed consent record of `chain` (sealed).
+    pub(crate) fn put_log_entry(
+        &self,
+        tx: &Transaction<'_>,
+        space_id: &str,
+        chain: &str,
+        seq: i64,
+        token: &str,
+    ) -> Result<(), WalletError> {
+        let aad = log_aad(space_id, chain, seq);
+        tx.execute(
+            "INSERT INTO consent_log (space_id, chain, seq, sealed) VALUES (?1, ?2, ?3, ?4)",
+            params![space_id, chain, seq, self.seal_raw(&aad, token.as_bytes())],
+        )?;
+        Ok(())
     }
 
     fn open_log_entry(
         &self,
         space_id: &str,
+        chain: &str,
         seq: i64,
         sealed: &[u8],
     ) -> Result<String, WalletError> {
-        let plain = self.open_raw(&log_aad(space_id, seq), sealed)?;
+        let plain = self.open_raw(&log_aad(space_id, chain, seq), sealed)?;
         String::from_utf8(plain.to_vec())
             .map_err(|_| WalletError::Integrity(format!("consent log {seq}")))
     }
@@ -177,11 +197,17 @@ impl Wallet {
             .map_err(crate::authz::AuthzError::from)?;
         self.save_status(tx, &space.id, &list, stored.next)?;
         Ok(list
-            .to_token(&self.status_uri(&space.id), now, Some(STATUS_TTL), signer)
+            .to_token_chained(
+                &self.status_uri(&space.id),
+                now,
+                Some(STATUS_TTL),
+                signer,
+                space.chain(),
+            )
             .map_err(crate::authz::AuthzError::from)?)
     }
 
-    fn load_status(
+    pub(super) fn load_status(
         &self,
         tx: &Transaction<'_>,
         space_id: &str,
@@ -213,7 +239,7 @@ impl Wallet {
         }
     }
 
-    fn save_status(
+    pub(super) fn save_status(
         &self,
         tx: &Transaction<'_>,
         space_id: &str,
@@ -246,36 +272,93 @@ impl Wallet {
         let (list, _) = self.load_status(&tx, space_id)?;
         drop(tx);
         Ok(list
-            .to_token(&self.status_uri(space_id), now, Some(STATUS_TTL), &signer)
+            .to_token_chained(
+                &self.status_uri(space_id),
+                now,
+                Some(STATUS_TTL),
+                &signer,
+                space.chain(),
+            )
             .map_err(crate::authz::AuthzError::from)?)
     }
 
-    /// The space's consent log: signed records, oldest first.
-    pub fn consent_log(&self, space_id: &str) -> Result<Vec<String>, WalletError> {
+    /// The space's consent log per chain (`""` is the space key's; the
+    /// others are named by the device that signs them), each oldest first.
+    pub fn consent_chains(
+        &self,
+        space_id: &str,
+    ) -> Result<std::collections::BTreeMap<String, Vec<String>>, WalletError> {
         let conn = lock(&self.reader);
         let mut stmt = conn.prepare_cached(
-            "SELECT seq, sealed FROM consent_log WHERE space_id = ?1 ORDER BY seq",
+            "SELECT chain, seq, sealed FROM consent_log WHERE space_id = ?1 ORDER BY chain, seq",
         )?;
         let rows = stmt.query_map([space_id], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
         })?;
-        rows.map(|r| {
-            let (seq, sealed) = r?;
-            self.open_log_entry(space_id, seq, &sealed)
-        })
-        .collect()
+        let mut out = std::collections::BTreeMap::<String, Vec<String>>::new();
+        for row in rows {
+            let (chain, seq, sealed) = row?;
+            let token = self.open_log_entry(space_id, &chain, seq, &sealed)?;
+            out.entry(chain).or_default().push(token);
+        }
+        Ok(out)
     }
 
-    /// Verifies the whole consent log with the space key: every record
-    /// signed, numbered and chained.
+    /// The space's consent log, every device's chain merged: ordered by
+    /// `(iat, chain, seq)`, the space key's chain first on ties.
+    pub fn consent_log(&self, space_id: &str) -> Result<Vec<String>, WalletError> {
+        Ok(self
+            .verified_chains(space_id)?
+            .into_iter()
+            .map(|(_, token)| token)
+            .collect())
+    }
+
+    /// Verifies every chain of the consent log: the space key's with the
+    /// space key, each device's with the key its certificate chain (ending
+    /// at the space key) certifies; every record signed, numbered and
+    /// chained. Returns the records in the merged order.
     pub fn verify_consent_log(&self, space_id: &str) -> Result<Vec<ConsentRecord>, WalletError> {
+        Ok(self
+            .verified_chains(space_id)?
+            .into_iter()
+            .map(|(record, _)| record)
+            .collect())
+    }
+
+    fn verified_chains(&self, space_id: &str) -> Result<Vec<(ConsentRecord, String)>, WalletError> {
         let space = self.space(space_id)?;
-        let key = space
-            .holder_key
-            .verifying_key()
-            .map_err(crate::authz::AuthzError::from)?;
-        consent::verify_log(&self.consent_log(space_id)?, &key)
-            .map_err(|e| WalletError::Integrity(e.to_string()))
+        let mut merged = Vec::new();
+        for (chain, tokens) in self.consent_chains(space_id)? {
+            let key = if chain.is_empty() {
+                space.holder_key.clone()
+            } else {
+                chain_key(&space, &chain, &tokens)?
+            };
+            let vk = key
+                .verifying_key()
+                .map_err(crate::authz::AuthzError::from)?;
+            let records = consent::verify_log(&tokens, &vk).map_err(|e| {
+                WalletError::Integrity(if chain.is_empty() {
+                    e.to_string()
+                } else {
+                    format!("device {chain}: {e}")
+                })
+            })?;
+            merged.extend(
+                records
+                    .into_iter()
+                    .zip(tokens)
+                    .map(|(r, t)| (chain.clone(), r, t)),
+            );
+        }
+        merged
+            .sort_by(|a, b| (a.1.event_time, &a.0, a.1.seq).cmp(&(b.1.event_time, &b.0, b.1.seq)));
+        Ok(merged.into_iter().map(|(_, r, t)| (r, t)).collect())
     }
 
     /// The consent log as a 27560-profile JSON document (verified first).
@@ -333,6 +416,27 @@ impl Wallet {
     }
 }
 
-fn log_aad(space_id: &str, seq: i64) -> String {
-    format!("consent_log/{space_id}/{seq}")
+fn log_aad(space_id: &str, chain: &str, seq: i64) -> String {
+    if chain.is_empty() {
+        format!("consent_log/{space_id}/{seq}")
+    } else {
+        format!("consent_log/{space_id}/{chain}/{seq}")
+    }
+}
+
+/// The key of a device's consent chain: the one its first record's
+/// certificate chain certifies for the space, as device `chain`.
+fn chain_key(space: &Space, chain: &str, tokens: &[String]) -> Result<crate::Jwk, WalletError> {
+    let bad = |why: String| WalletError::Integrity(format!("device {chain}: {why}"));
+    let first = tokens.first().ok_or_else(|| bad("empty chain".into()))?;
+    let jwt = crate::jws::decode(first).map_err(|e| bad(e.to_string()))?;
+    let certs = crate::device::chain_of(&jwt)
+        .map_err(|e| bad(e.to_string()))?
+        .ok_or_else(|| bad("records carry no device certificate".into()))?;
+    let leaf = crate::device::verify_chain(&certs, Some(&space.id), &space.holder_key, &|_| false)
+        .map_err(|e| bad(e.to_string()))?;
+    if leaf.device_id != chain {
+        return Err(bad("certificate is for another device".into()));
+    }
+    Ok(leaf.key)
 }

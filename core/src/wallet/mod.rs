@@ -10,23 +10,26 @@ mod anchor;
 mod authz;
 pub use anchor::AnchorReport;
 pub use authz::Approved;
+mod devices;
 mod enterprise;
 mod history;
 mod observe;
 mod records;
 pub(crate) mod remote;
 pub mod schema;
+pub mod sync;
 
 use std::{
     path::Path,
     sync::{Arc, Mutex, MutexGuard},
 };
 
+pub use devices::{DeviceEntry, EnrolmentOffer};
 pub use observe::{Observation, WalletChange, WalletObserver};
 use records::TrustedIssuer;
 pub use records::{
     AuthorizationState, Credential, CredentialFilter, CredentialStatus, Member, MemberRole, Space,
-    SpaceKind, StoredAuthorization, StoredDelegation, UseRecord,
+    SpaceDevice, SpaceKind, StoredAuthorization, StoredDelegation, UseRecord,
 };
 use ring::aead::{LessSafeKey, UnboundKey, AES_256_GCM};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
@@ -102,6 +105,10 @@ pub enum WalletError {
     /// (a rewritten local log, a forked or dishonest server).
     #[error("anchoring: {0}")]
     Anchoring(String),
+    /// The credential is bound to another device's key: it can be shown
+    /// here only after it is re-issued to this device.
+    #[error("credential {0} is bound to another device's key: re-issue it to this device")]
+    BoundElsewhere(String),
     /// The file was written by a newer Satchel.
     #[error("wallet file has schema version {0}, newer than this build supports")]
     NewerSchema(i64),
@@ -304,6 +311,7 @@ impl Wallet {
             holder_key_alias: alias.clone(),
             holder_key,
             created_at: unix_now(),
+            device: None,
         };
         let sealed = self.seal("spaces", &id, &space);
         let stored = self.write(|tx| {
@@ -368,6 +376,10 @@ impl Wallet {
                 "members",
                 "status_lists",
                 "anchors",
+                "sync_keys",
+                "sync_state",
+                "sync_pushed",
+                "tombstones",
             ] {
                 tx.execute(&format!("DELETE FROM {table} WHERE space_id = ?1"), [id])?;
             }
@@ -377,7 +389,11 @@ impl Wallet {
         self.changed(&[WalletChange::SpaceDeleted {
             space_id: id.to_owned(),
         }]);
-        self.keystore.delete_key(&space.holder_key_alias)?;
+        // A device enrolled later signs with its installation's device key,
+        // which other spaces and the server connection share: kept.
+        if space.holds_space_key() {
+            self.keystore.delete_key(&space.holder_key_alias)?;
+        }
         Ok(())
     }
 
@@ -447,7 +463,8 @@ impl Wallet {
         };
         let (verified, key) = verify_with_any(token, &keys, now)?;
         if let Some(holder) = &verified.holder_key {
-            if holder.thumbprint() != space.holder_key.thumbprint() {
+            let t = holder.thumbprint();
+            if t != space.holder_key.thumbprint() && t != space.signing_key().thumbprint() {
                 return Err(WalletError::HolderMismatch);
             }
         }
@@ -482,6 +499,7 @@ impl Wallet {
             delegation: delegation.as_ref().map(|d| d.0.clone()),
             delegation_claims: delegation.map(|d| d.1),
             claims,
+            label_clock: None,
         };
         let issuer = ProvAgent {
             id: credential
@@ -602,8 +620,8 @@ impl Wallet {
         self.open_credential(id, &space, &sealed)
     }
 
-    /// Deletes a credential.
-    /// Deletes a credential; its provenance keeps a deletion event.
+    /// Deletes a credential; its provenance keeps a deletion event, and the
+    /// space's other devices delete it at their next sync.
     pub fn delete_credential(&self, id: &str) -> Result<(), WalletError> {
         let c = self.credential(id)?;
         let space = self.space(&c.space_id)?;
@@ -620,6 +638,11 @@ impl Wallet {
         };
         self.write(|tx| {
             tx.execute("DELETE FROM credentials WHERE id = ?1", [id])?;
+            // So that the space's other devices delete it too (ADR 0008).
+            tx.execute(
+                "INSERT OR IGNORE INTO tombstones (space_id, id) VALUES (?1, ?2)",
+                [&space.id, id],
+            )?;
             self.add_event(tx, &space.id, &event)
         })?;
         self.changed(&[WalletChange::CredentialRemoved {
@@ -636,7 +659,13 @@ impl Wallet {
                 "label longer than 200 bytes".into(),
             ));
         }
-        self.update_credential(id, |c| c.label = label.map(str::to_owned))
+        let c = self.credential(id)?;
+        let space = self.space(&c.space_id)?;
+        let clock = self.tick(space.consent_chain())?;
+        self.update_credential(id, |c| {
+            c.label = label.map(str::to_owned);
+            c.label_clock = Some(clock);
+        })
     }
 
     /// Records that the issuer revoked a credential (as seen in its status list).
@@ -688,6 +717,11 @@ impl Wallet {
     ) -> Result<String, WalletError> {
         let c = self.credential(credential_id)?;
         let space = self.space(&c.space_id)?;
+        if c.bound_key()
+            .is_some_and(|k| k.thumbprint() != space.signing_key().thumbprint())
+        {
+            return Err(WalletError::BoundElsewhere(c.id));
+        }
         let signer = self.signer(&space)?;
         let kb = KeyBinding {
             audience,
@@ -701,12 +735,14 @@ impl Wallet {
         Ok(presentation)
     }
 
-    /// The signer of a space's holder key.
+    /// The signer this device uses for a space: the space key where it
+    /// was made, the device key elsewhere (ADR 0008).
     fn signer(&self, space: &Space) -> Result<KeyStoreSigner, WalletError> {
-        Ok(KeyStoreSigner::new(
-            self.keystore.clone(),
-            &space.holder_key_alias,
-        )?)
+        let alias = match &space.device {
+            Some(d) => &d.key_alias,
+            None => &space.holder_key_alias,
+        };
+        Ok(KeyStoreSigner::new(self.keystore.clone(), alias)?)
     }
 }
 

@@ -66,6 +66,15 @@ pub enum WalletChange {
         /// The space.
         space_id: String,
     },
+    /// A sync run merged what other devices pushed, or pushed changes.
+    Synced {
+        /// The space.
+        space_id: String,
+        /// Pulled records that changed something here.
+        merged: u64,
+        /// Records pushed.
+        pushed: u64,
+    },
 }
 
 /// Something that hears about a wallet's committed changes. Called on the

@@ -25,12 +25,55 @@ pub struct Space {
     pub name: String,
     /// Personal or enterprise.
     pub kind: SpaceKind,
-    /// Key store alias of the holder key.
+    /// Key store alias of the holder key: the space key, on the device that
+    /// made the space; empty on the space's other devices, which never hold
+    /// it (ADR 0008).
     pub holder_key_alias: String,
-    /// Public holder key (credentials are bound to it through `cnf.jwk`).
+    /// The space key, public (credentials issued to the space's first
+    /// device are bound to it through `cnf.jwk`; it is the root of every
+    /// device certificate).
     pub holder_key: Jwk,
     /// Creation time, seconds since the Unix epoch.
     pub created_at: i64,
+    /// On a device enrolled later: this device's identity in the space.
+    #[serde(default)]
+    pub device: Option<SpaceDevice>,
+}
+
+/// How a device that does not hold the space key signs for the space.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceDevice {
+    /// The device id (also the name of its consent chain).
+    pub device_id: String,
+    /// Key store alias of the device key.
+    pub key_alias: String,
+    /// The device key, public.
+    pub key: Jwk,
+    /// Its certificate chain, leaf first, ending at the space key.
+    pub chain: Vec<String>,
+}
+
+impl Space {
+    /// Whether this device holds the space key.
+    pub fn holds_space_key(&self) -> bool {
+        self.device.is_none()
+    }
+
+    /// The key this device signs with for the space.
+    pub fn signing_key(&self) -> &Jwk {
+        self.device.as_ref().map_or(&self.holder_key, |d| &d.key)
+    }
+
+    /// The certificate chain to put beside this device's signatures
+    /// (empty when it signs with the space key).
+    pub fn chain(&self) -> &[String] {
+        self.device.as_ref().map_or(&[], |d| d.chain.as_slice())
+    }
+
+    /// The consent chain this device appends to: `""` for the space key's.
+    pub fn consent_chain(&self) -> &str {
+        self.device.as_ref().map_or("", |d| d.device_id.as_str())
+    }
 }
 
 /// Where a credential stands at a given time.
@@ -83,6 +126,10 @@ pub struct Credential {
     /// The delegation's verified claims (scope, delegator), if any.
     #[serde(default)]
     pub delegation_claims: Option<Map<String, Value>>,
+    /// When the label was last set (hybrid logical clock): the later label
+    /// wins when devices merge.
+    #[serde(default)]
+    pub label_clock: Option<crate::wallet::sync::Hlc>,
 }
 
 impl std::fmt::Debug for Credential {
@@ -100,6 +147,14 @@ impl std::fmt::Debug for Credential {
 }
 
 impl Credential {
+    /// The key the credential is bound to (`cnf.jwk`), if any.
+    pub fn bound_key(&self) -> Option<Jwk> {
+        self.claims
+            .get("cnf")
+            .and_then(|c| c.get("jwk"))
+            .and_then(|j| Jwk::from_value(j).ok())
+    }
+
     /// The status at `now` (seconds since the Unix epoch).
     pub fn status(&self, now: i64) -> CredentialStatus {
         if self.revoked {

@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use super::WalletError;
 
 /// The schema version this build writes.
-pub const CURRENT_VERSION: i64 = 4;
+pub const CURRENT_VERSION: i64 = 5;
 
 /// Version 1: metadata, spaces and credentials, each record sealed.
 pub const V1: &str = "
@@ -58,7 +58,27 @@ pub const V4: &str = "
 CREATE TABLE anchors (space_id TEXT PRIMARY KEY REFERENCES spaces(id), sealed BLOB NOT NULL);
 ";
 
-const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [V1, V2, V3, V4];
+/// Version 5: several devices per space (ADR 0008). The consent log holds
+/// one chain per signing device (`""` is the space key's); sync keys per
+/// epoch, the sync cursor, what was last pushed, and deletion tombstones.
+pub const V5: &str = "
+CREATE TABLE consent_log_v5 (
+    space_id TEXT NOT NULL REFERENCES spaces(id),
+    chain TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    sealed BLOB NOT NULL,
+    PRIMARY KEY (space_id, chain, seq)
+);
+INSERT INTO consent_log_v5 (space_id, chain, seq, sealed) SELECT space_id, '', seq, sealed FROM consent_log;
+DROP TABLE consent_log;
+ALTER TABLE consent_log_v5 RENAME TO consent_log;
+CREATE TABLE sync_keys (space_id TEXT NOT NULL REFERENCES spaces(id), epoch INTEGER NOT NULL, sealed BLOB NOT NULL, PRIMARY KEY (space_id, epoch));
+CREATE TABLE sync_state (space_id TEXT PRIMARY KEY REFERENCES spaces(id), sealed BLOB NOT NULL);
+CREATE TABLE sync_pushed (space_id TEXT NOT NULL REFERENCES spaces(id), record_id TEXT NOT NULL, mac BLOB, cursor INTEGER, PRIMARY KEY (space_id, record_id));
+CREATE TABLE tombstones (space_id TEXT NOT NULL REFERENCES spaces(id), id TEXT NOT NULL, PRIMARY KEY (space_id, id));
+";
+
+const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [V1, V2, V3, V4, V5];
 
 /// The file's schema version.
 pub fn version(conn: &Connection) -> Result<i64, WalletError> {
@@ -110,6 +130,40 @@ mod tests {
             .unwrap();
         // Running again is a no-op.
         migrate(&mut conn).unwrap();
+    }
+
+    #[test]
+    fn version_5_keeps_the_consent_log_as_the_space_key_chain() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, sql) in MIGRATIONS[..4].iter().enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", i as i64 + 1)
+                .unwrap();
+        }
+        conn.execute("INSERT INTO spaces VALUES ('s1', x'01')", [])
+            .unwrap();
+        conn.execute("INSERT INTO consent_log VALUES ('s1', 1, x'0a')", [])
+            .unwrap();
+        conn.execute("INSERT INTO consent_log VALUES ('s1', 2, x'0b')", [])
+            .unwrap();
+        migrate(&mut conn).unwrap();
+        let rows: Vec<(String, i64, Vec<u8>)> = conn
+            .prepare("SELECT chain, seq, sealed FROM consent_log ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![("".into(), 1, vec![0x0a]), ("".into(), 2, vec![0x0b])]
+        );
+        // A device's chain may now reuse sequence numbers.
+        conn.execute(
+            "INSERT INTO consent_log VALUES ('s1', 'dev-b', 1, x'0c')",
+            [],
+        )
+        .unwrap();
     }
 
     #[test]
