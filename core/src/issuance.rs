@@ -10,7 +10,6 @@ use crate::{
     jws,
     registry::TrustRegistry,
     wallet::{Credential, Wallet, WalletError},
-    KeyStoreSigner,
 };
 
 /// The pre-authorised code grant type.
@@ -235,9 +234,11 @@ impl Wallet {
             .and_then(Value::as_str)
             .ok_or_else(|| WalletError::InvalidInput("no c_nonce".into()))?;
 
-        let signer = KeyStoreSigner::new(self.keystore(), &space.holder_key_alias)?;
+        // This device's key for the space: the space key where it was made,
+        // the device's own key elsewhere (each device holds its own instance).
+        let signer = self.signer(&space)?;
         let mut header = jws::header_with_typ("openid4vci-proof+jwt");
-        header.insert("jwk".into(), space.holder_key.to_value());
+        header.insert("jwk".into(), space.signing_key().to_value());
         let proof = jws::sign(
             header,
             &json!({"aud": offer.credential_issuer, "iat": now, "nonce": c_nonce}),
@@ -270,6 +271,34 @@ impl Wallet {
             }
         }
         Err(last)
+    }
+
+    /// Re-issues a credential bound to another device's key to this device:
+    /// receives `offer` (from the same issuer, for the same type) with this
+    /// device's key. Both instances stay in the space; each device presents
+    /// its own.
+    pub fn reissue_credential(
+        &self,
+        credential_id: &str,
+        offer: &CredentialOffer,
+        transport: &dyn Transport,
+        registry: &dyn TrustRegistry,
+        now: i64,
+    ) -> Result<Credential, WalletError> {
+        let old = self.credential(credential_id)?;
+        if old.issuer.as_deref() != Some(offer.credential_issuer.as_str()) {
+            return Err(WalletError::InvalidInput(
+                "the offer is from another issuer than the credential's".into(),
+            ));
+        }
+        let new = self.receive_credential(&old.space_id, offer, transport, registry, now)?;
+        if new.vct != old.vct {
+            return Err(WalletError::InvalidInput(format!(
+                "the issuer re-issued another type ({}); it was kept as a new credential",
+                new.vct
+            )));
+        }
+        Ok(new)
     }
 }
 

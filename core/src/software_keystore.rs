@@ -238,14 +238,28 @@ struct FileTarget {
     kdf: KdfParams,
 }
 
-/// Argon2id parameters, stored in the key store file.
+/// Argon2id parameters, stored in the key store file (and in space
+/// export files).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct KdfParams {
-    alg: String,
-    m_kib: u32,
-    t: u32,
-    p: u32,
-    salt: String,
+pub(crate) struct KdfParams {
+    pub(crate) alg: String,
+    pub(crate) m_kib: u32,
+    pub(crate) t: u32,
+    pub(crate) p: u32,
+    pub(crate) salt: String,
+}
+
+impl KdfParams {
+    /// OWASP's Argon2id baseline (19 MiB, 2 passes, 1 lane), new salt.
+    pub(crate) fn baseline() -> Self {
+        KdfParams {
+            alg: "argon2id".into(),
+            m_kib: 19 * 1024,
+            t: 2,
+            p: 1,
+            salt: b64::encode(b64::random_bytes::<16>()),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -285,7 +299,10 @@ impl std::fmt::Debug for SoftwareKeyStore {
     }
 }
 
-fn derive_kek(passphrase: &str, kdf: &KdfParams) -> Result<Zeroizing<[u8; 32]>, KeyStoreError> {
+pub(crate) fn derive_kek(
+    passphrase: &str,
+    kdf: &KdfParams,
+) -> Result<Zeroizing<[u8; 32]>, KeyStoreError> {
     let salt = b64::decode(&kdf.salt).ok_or(KeyStoreError::WrongPassphrase)?;
     if kdf.alg != "argon2id" {
         return Err(KeyStoreError::Unsupported(format!(

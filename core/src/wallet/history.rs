@@ -426,7 +426,11 @@ fn log_aad(space_id: &str, chain: &str, seq: i64) -> String {
 
 /// The key of a device's consent chain: the one its first record's
 /// certificate chain certifies for the space, as device `chain`.
-fn chain_key(space: &Space, chain: &str, tokens: &[String]) -> Result<crate::Jwk, WalletError> {
+pub(super) fn chain_key(
+    space: &Space,
+    chain: &str,
+    tokens: &[String],
+) -> Result<crate::Jwk, WalletError> {
     let bad = |why: String| WalletError::Integrity(format!("device {chain}: {why}"));
     let first = tokens.first().ok_or_else(|| bad("empty chain".into()))?;
     let jwt = crate::jws::decode(first).map_err(|e| bad(e.to_string()))?;

@@ -14,6 +14,7 @@ mod devices;
 mod enterprise;
 mod history;
 mod observe;
+mod portable;
 mod records;
 pub(crate) mod remote;
 pub mod schema;
@@ -26,6 +27,7 @@ use std::{
 
 pub use devices::{DeviceEntry, EnrolmentOffer};
 pub use observe::{Observation, WalletChange, WalletObserver};
+pub use portable::{ImportReport, EXPORT_FORMAT};
 use records::TrustedIssuer;
 pub use records::{
     AuthorizationState, Credential, CredentialFilter, CredentialStatus, Member, MemberRole, Space,
@@ -737,8 +739,13 @@ impl Wallet {
 
     /// The signer this device uses for a space: the space key where it
     /// was made, the device key elsewhere (ADR 0008).
-    fn signer(&self, space: &Space) -> Result<KeyStoreSigner, WalletError> {
+    pub(crate) fn signer(&self, space: &Space) -> Result<KeyStoreSigner, WalletError> {
         let alias = match &space.device {
+            Some(d) if d.chain.is_empty() => {
+                return Err(WalletError::InvalidInput(
+                    "this space was imported: to sign for it here, enrol this device from a device of the space".into(),
+                ))
+            }
             Some(d) => &d.key_alias,
             None => &space.holder_key_alias,
         };

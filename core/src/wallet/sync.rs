@@ -137,6 +137,14 @@ pub(crate) struct SyncKeys {
 }
 
 impl SyncKeys {
+    /// New keys: an id key and epoch 1.
+    pub(crate) fn fresh() -> SyncKeys {
+        SyncKeys {
+            id_key: Zeroizing::new(b64::random_bytes::<32>().to_vec()),
+            epochs: vec![(1, Zeroizing::new(b64::random_bytes::<32>().to_vec()))],
+        }
+    }
+
     fn current(&self) -> Result<(u32, LessSafeKey), WalletError> {
         let (epoch, raw) = self
             .epochs
@@ -193,7 +201,7 @@ impl SyncKeys {
     }
 }
 
-fn aead_key(raw: &[u8]) -> Result<LessSafeKey, WalletError> {
+pub(crate) fn aead_key(raw: &[u8]) -> Result<LessSafeKey, WalletError> {
     UnboundKey::new(&AES_256_GCM, raw)
         .map(LessSafeKey::new)
         .map_err(|_| WalletError::Integrity("sync key".into()))
@@ -214,10 +222,7 @@ impl Wallet {
         if let Some(keys) = self.read_sync_keys(space_id)? {
             return Ok(keys);
         }
-        let keys = SyncKeys {
-            id_key: Zeroizing::new(b64::random_bytes::<32>().to_vec()),
-            epochs: vec![(1, Zeroizing::new(b64::random_bytes::<32>().to_vec()))],
-        };
+        let keys = SyncKeys::fresh();
         self.write(|tx| {
             // Another thread may have made them meanwhile: theirs stay.
             let exists: Option<i64> = tx
@@ -632,7 +637,7 @@ impl Wallet {
 
     /// Merges one pulled item; `true` if it changed something here. When
     /// the result equals what was pulled, it is marked as pushed (no echo).
-    fn merge(
+    pub(super) fn merge(
         &self,
         tx: &Transaction<'_>,
         space_id: &str,

@@ -7,4 +7,5 @@ mod consent;
 mod delegation;
 mod fixture;
 mod observe;
+mod portable;
 mod snapshots;
