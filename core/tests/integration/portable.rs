@@ -13,6 +13,8 @@ use crate::fixture::{paths, World, NOW};
 
 const PASS: &str = "correct horse battery";
 
+type Edit = dyn Fn(&mut serde_json::Value);
+
 fn fresh_wallet(dir: &std::path::Path) -> Wallet {
     let ks: Arc<dyn KeyStore> = Arc::new(SoftwareKeyStore::in_memory());
     Wallet::open(&dir.join("fresh.db"), ks).unwrap()
@@ -149,7 +151,7 @@ fn tampered_truncated_or_wrongly_sealed_files_are_refused_and_leave_nothing() {
     }
     // Re-sealed with the right passphrase but altered inside: the signed
     // manifest or a record's own signature refuses it.
-    let inside: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    let inside: Vec<(&str, Box<Edit>)> = vec![
         (
             "a record dropped",
             Box::new(|p| {
