@@ -7,6 +7,7 @@
 
 mod authz_cmd;
 mod demo;
+mod device_cmd;
 mod remote_cmd;
 mod sd_jwt_cmd;
 mod spec_cmd;
@@ -48,7 +49,26 @@ enum Command {
         #[command(subcommand)]
         command: authz_cmd::AuthzCommand,
     },
-    /// Spaces: create one, register one with a server.
+    /// A space on several devices: request, approve, complete, list, remove.
+    Device {
+        /// Wallet database file.
+        #[arg(long, global = true, default_value = "satchel-wallet.db")]
+        wallet: std::path::PathBuf,
+        #[command(subcommand)]
+        command: device_cmd::DeviceCommand,
+    },
+    /// Sync a space with the other devices through the server (end-to-end encrypted).
+    Sync {
+        /// Wallet database file.
+        #[arg(long, default_value = "satchel-wallet.db")]
+        wallet: std::path::PathBuf,
+        /// Space id.
+        #[arg(long)]
+        space: String,
+        #[command(flatten)]
+        server: remote_cmd::ServerArgs,
+    },
+    /// Spaces: create, register with a server, export, import.
     Space {
         /// Wallet database file.
         #[arg(long, global = true, default_value = "satchel-wallet.db")]
@@ -170,6 +190,12 @@ fn main() -> ExitCode {
         Command::Authz { wallet, command } => authz_cmd::run_authz(wallet, command),
         Command::Log { wallet, command } => authz_cmd::run_log(wallet, command),
         Command::Space { wallet, command } => remote_cmd::run_space(wallet, command),
+        Command::Device { wallet, command } => device_cmd::run_device(wallet, command),
+        Command::Sync {
+            wallet,
+            space,
+            server,
+        } => device_cmd::run_sync(wallet, space, server),
         Command::Credential { wallet, command } => remote_cmd::run_credential(wallet, command),
         Command::Status { wallet, command } => remote_cmd::run_status(wallet, command),
         Command::Operator(command) => remote_cmd::run_operator(command),

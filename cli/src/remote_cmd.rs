@@ -65,7 +65,7 @@ impl ServerArgs {
         )?)
     }
 
-    fn device(&self, wallet: &Wallet) -> Result<ServerClient, Failure> {
+    pub(crate) fn device(&self, wallet: &Wallet) -> Result<ServerClient, Failure> {
         Ok(ServerClient::for_device(
             &self.server,
             wallet.keystore(),
@@ -93,6 +93,22 @@ pub(crate) enum SpaceCommand {
         space: String,
         #[command(flatten)]
         server: ServerArgs,
+    },
+    /// Export a whole space as one sealed, signed file (passphrase from
+    /// SATCHEL_EXPORT_PASSPHRASE or a prompt).
+    Export {
+        /// Space id.
+        #[arg(long)]
+        space: String,
+        /// The file to write (not overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Import a space from an export file after verifying all of it.
+    Import {
+        /// The export file.
+        #[arg(long)]
+        file: PathBuf,
     },
 }
 
@@ -218,6 +234,8 @@ pub(crate) fn run_space(wallet: PathBuf, cmd: SpaceCommand) -> CmdResult {
                 device.device_id()
             );
         }
+        SpaceCommand::Export { space, out } => crate::device_cmd::run_export(wallet, space, out)?,
+        SpaceCommand::Import { file } => crate::device_cmd::run_import(wallet, file)?,
     }
     Ok(())
 }

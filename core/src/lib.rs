@@ -36,6 +36,7 @@ pub use sd_jwt::constant_time_eq;
 pub use software_keystore::{SoftwareKey, SoftwareKeyStore};
 pub use wallet::{
     AnchorReport, Approved, AuthorizationState, Credential, CredentialFilter, CredentialStatus,
-    Member, MemberRole, Observation, Space, SpaceKind, StoredAuthorization, StoredDelegation,
-    UseRecord, Wallet, WalletChange, WalletError, WalletObserver,
+    DeviceEntry, EnrolmentOffer, ImportReport, Member, MemberRole, Observation, Space, SpaceDevice,
+    SpaceKind, StoredAuthorization, StoredDelegation, UseRecord, Wallet, WalletChange, WalletError,
+    WalletObserver,
 };

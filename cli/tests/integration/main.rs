@@ -1,6 +1,7 @@
 //! The `satchel` binary driven as integrators drive it.
 
 mod authz;
+mod devices;
 mod remote;
 mod sd_jwt;
 mod spec;

@@ -160,8 +160,9 @@ impl Wallet {
     }
 
     /// On an enrolled device: approves the enrolment request `request_uri`
-    /// into `space_id` — certifies the new device's key, seals the space's
-    /// public record and sync keys for it, and leaves both with the server.
+    /// into `space_id` — syncs the space, certifies the new device's key,
+    /// seals the space's public record and sync keys for it, and leaves
+    /// both with the server.
     /// Returns the confirmation code to show; the new device shows the same.
     pub fn approve_enrolment(
         &self,
@@ -176,6 +177,9 @@ impl Wallet {
                 "a device cannot enrol itself".into(),
             ));
         }
+        // The new device finds everything at once: push first (and if the
+        // server cannot be reached, nothing is enrolled).
+        self.sync_space(space_id, client, &|_| {})?;
         let signer = self.signer(&space)?;
         let (own_enc, _) = self.device_hpke()?;
         let cert = device::certify_with_enc(
