@@ -64,7 +64,7 @@ fn demo_runs_the_story_end_to_end() {
     let out = satchel(dir.path(), &["demo"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     for step in [
-        "[1]", "[2]", "[3]", "[4]", "[5]", "[6]", "[7]", "[8]", "[10]", "[12]",
+        "[1]", "[2]", "[3]", "[4]", "[5]", "[6]", "[7]", "[8]", "[9]", "[10]", "[11]", "[12]",
     ] {
         assert!(out.stdout.contains(step), "{step} missing:\n{}", out.stdout);
     }
