@@ -8,6 +8,7 @@
 //! half-written. Value constructors and pure accessors stay synchronous.
 //! Objects are `Send + Sync`; Kotlin objects are `AutoCloseable`.
 
+mod devices;
 mod error;
 mod keystore;
 mod observe;
@@ -20,6 +21,9 @@ mod wallet_calls;
 
 use std::{path::PathBuf, sync::Arc};
 
+pub use devices::{
+    DeviceInfo, EnrolmentOffer, ImportReport, SyncListener, SyncProgress, SyncReport,
+};
 pub use error::{KeyStoreError, SatchelError};
 pub use keystore::{file_key_store, in_memory_key_store, KeyAlgorithm, PlatformKeyStore};
 pub use observe::{ListenerError, WalletChange, WalletListener, WalletSubscription};

@@ -36,7 +36,8 @@ impl From<core::AnchorReport> for AnchorReport {
 /// This device's connection to a Satchel server.
 #[derive(uniffi::Object)]
 pub struct SatchelServer {
-    client: Arc<core::client::ServerClient>,
+    pub(crate) client: Arc<core::client::ServerClient>,
+    pub(crate) key_alias: String,
 }
 
 #[uniffi::export]
@@ -60,6 +61,7 @@ impl SatchelServer {
                 core::client::ServerClient::new(&base_url, &device_id, Arc::new(signer), transport);
             Ok(Arc::new(SatchelServer {
                 client: Arc::new(client),
+                key_alias: device_key_alias,
             }))
         })
         .await

@@ -441,7 +441,8 @@ fn story(dir: &std::path::Path) -> CmdResult {
     let tablet_ks: Arc<dyn KeyStore> = Arc::new(SoftwareKeyStore::in_memory());
     let tablet = Wallet::open(&dir.join("tablet.db"), tablet_ks.clone())?;
     let tablet_net = ServerClient::for_device(&server.url, tablet_ks, transport.clone())?;
-    let enrol_uri = tablet.request_enrolment(&tablet_net)?;
+    let enrol_uri =
+        tablet.request_enrolment(&tablet_net, satchel_core::client::DEVICE_KEY_ALIAS)?;
     let code = wallet.approve_enrolment(&space.id, &enrol_uri, &phone)?;
     let shown = tablet.enrolment_offer(&tablet_net)?;
     check(shown.code == code, "the same code on both screens")?;

@@ -65,7 +65,10 @@ pub(crate) fn run_device(wallet: PathBuf, cmd: DeviceCommand) -> CmdResult {
         DeviceCommand::Request { server } => {
             // A new device may have no wallet yet.
             let w = wallet_cmd::open(&wallet, true)?;
-            println!("{}", w.request_enrolment(&server.device(&w)?)?);
+            println!(
+                "{}",
+                w.request_enrolment(&server.device(&w)?, satchel_core::client::DEVICE_KEY_ALIAS)?
+            );
         }
         DeviceCommand::Approve {
             space,

@@ -68,7 +68,10 @@ pub fn two_devices(dir: &std::path::Path, server: &EmbeddedServer) -> (Phone, Ph
         .unwrap();
     a.wallet.register_space(&space.id, &a.client).unwrap();
 
-    let uri = b.wallet.request_enrolment(&b.client).unwrap();
+    let uri = b
+        .wallet
+        .request_enrolment(&b.client, satchel_core::client::DEVICE_KEY_ALIAS)
+        .unwrap();
     assert!(uri.starts_with("satchel-enrol:") && !uri.contains(char::is_whitespace));
     // Not approved yet.
     assert!(matches!(

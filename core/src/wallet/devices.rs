@@ -11,7 +11,7 @@ use super::{
 };
 use crate::{
     b64,
-    client::{ClientError, ServerClient, DEVICE_KEY_ALIAS},
+    client::{ClientError, ServerClient},
     device,
     enrol::{self, EnrolError, EnrolmentRequest, HpkeSecret},
     unix_now, Jwk, KeyStoreSigner, Signer,
@@ -48,6 +48,7 @@ pub struct EnrolmentOffer {
 struct Pending {
     request: String,
     secret: String,
+    key_alias: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -118,13 +119,18 @@ impl Wallet {
     }
 
     /// On a new device: an enrolment request for this installation's
-    /// device key (the one `client` signs with), as a `satchel-enrol:` URI
-    /// to show as a QR code. Replaces any earlier pending request.
-    pub fn request_enrolment(&self, client: &ServerClient) -> Result<String, WalletError> {
-        let key = KeyStoreSigner::new(self.keystore(), DEVICE_KEY_ALIAS)?.public_jwk();
+    /// device key — `key_alias` in the wallet's key store, the key `client`
+    /// signs with — as a `satchel-enrol:` URI to show as a QR code.
+    /// Replaces any earlier pending request.
+    pub fn request_enrolment(
+        &self,
+        client: &ServerClient,
+        key_alias: &str,
+    ) -> Result<String, WalletError> {
+        let key = KeyStoreSigner::new(self.keystore(), key_alias)?.public_jwk();
         if key != client.device_key() {
             return Err(WalletError::InvalidInput(
-                "the server client must sign with this wallet's device key".into(),
+                "the server connection must sign with the device key named".into(),
             ));
         }
         let (request, secret) =
@@ -133,6 +139,7 @@ impl Wallet {
         let pending = Pending {
             request: uri.clone(),
             secret: b64::encode(&*secret.to_bytes()),
+            key_alias: key_alias.to_owned(),
         };
         let sealed = self.seal("meta", "pending_enrolment", &pending);
         self.write(|tx| {
@@ -145,7 +152,7 @@ impl Wallet {
         Ok(uri)
     }
 
-    fn pending(&self) -> Result<(EnrolmentRequest, HpkeSecret), WalletError> {
+    fn pending(&self) -> Result<(EnrolmentRequest, HpkeSecret, String), WalletError> {
         let sealed = self.meta("pending_enrolment")?.ok_or_else(|| {
             WalletError::InvalidInput("no enrolment request is pending on this device".into())
         })?;
@@ -156,6 +163,7 @@ impl Wallet {
         Ok((
             request,
             HpkeSecret::from_bytes(&secret).map_err(enrol_error)?,
+            p.key_alias,
         ))
     }
 
@@ -231,8 +239,8 @@ impl Wallet {
     fn fetch_package(
         &self,
         client: &ServerClient,
-    ) -> Result<(EnrolmentRequest, HpkeSecret, Package), WalletError> {
-        let (request, secret) = self.pending()?;
+    ) -> Result<(EnrolmentRequest, HpkeSecret, Package, String), WalletError> {
+        let (request, secret, key_alias) = self.pending()?;
         let me = client
             .call("GET", "/v1/device", None)
             .map_err(|e| match e {
@@ -266,13 +274,13 @@ impl Wallet {
                 "the enrolment package certifies another device".into(),
             ));
         }
-        Ok((request, secret, package))
+        Ok((request, secret, package, key_alias))
     }
 
     /// On the new device, once approved: what the person should see before
     /// confirming — the space and the code to compare.
     pub fn enrolment_offer(&self, client: &ServerClient) -> Result<EnrolmentOffer, WalletError> {
-        let (request, _, package) = self.fetch_package(client)?;
+        let (request, _, package, _) = self.fetch_package(client)?;
         Ok(EnrolmentOffer {
             space_id: package.space_id,
             space_name: package.name,
@@ -289,7 +297,7 @@ impl Wallet {
         client: &ServerClient,
         confirmed_code: &str,
     ) -> Result<Space, WalletError> {
-        let (request, secret, package) = self.fetch_package(client)?;
+        let (request, secret, package, key_alias) = self.fetch_package(client)?;
         let code = enrol::confirmation_code(&request, &package.space_key);
         if !enrol::code_matches(confirmed_code, &code) {
             return Err(WalletError::InvalidInput(
@@ -307,7 +315,7 @@ impl Wallet {
             created_at: package.created_at,
             device: Some(SpaceDevice {
                 device_id: request.device_id.clone(),
-                key_alias: DEVICE_KEY_ALIAS.into(),
+                key_alias,
                 key: request.device_key.clone(),
                 chain: package.certificates.clone(),
             }),
