@@ -5,3 +5,4 @@ mod anchoring;
 mod devices;
 mod fuzz_regressions;
 mod story;
+mod sync;

@@ -40,6 +40,8 @@ use crate::{
 
 /// Records per push or pull request.
 pub const SYNC_BATCH: usize = 200;
+/// Bytes of ciphertext per push request (the server takes 1 MiB bodies).
+const MAX_BATCH_BYTES: usize = 768 * 1024;
 /// Epoch 0 of `sync_keys` holds the id key (never rotated).
 const ID_KEY_EPOCH: u32 = 0;
 
@@ -468,31 +470,52 @@ impl Wallet {
         let mut conflicts = 0;
         let total = due.len() as u64;
         let (epoch, key) = keys.current()?;
-        for batch in due.chunks(SYNC_BATCH) {
-            let records: Vec<Value> = batch
-                .iter()
-                .map(|(id, item, _, base)| {
-                    let server_id = keys.server_id(id);
-                    let env = Envelope {
-                        v: 1,
-                        id: id.clone(),
-                        item: item.clone(),
-                    };
-                    let plain = Zeroizing::new(serde_json::to_vec(&env).unwrap_or_default());
-                    let mut raw = epoch.to_be_bytes().to_vec();
-                    raw.extend(seal_with(
-                        &key,
-                        aad(space_id, &server_id, epoch).as_bytes(),
-                        &plain,
-                    ));
-                    json!({
-                        "id": server_id,
-                        "content_hash": b64::sha256_b64(&raw),
-                        "ciphertext": b64::encode(&raw),
-                        "base_cursor": base,
-                    })
-                })
-                .collect();
+        // Batches bounded by count and by bytes (the server takes 1 MiB bodies).
+        let mut batches: Vec<Vec<(usize, Value)>> = Vec::new();
+        let mut current: Vec<(usize, Value)> = Vec::new();
+        let mut bytes = 0;
+        for (i, (id, item, _, base)) in due.iter().enumerate() {
+            let server_id = keys.server_id(id);
+            let env = Envelope {
+                v: 1,
+                id: id.clone(),
+                item: item.clone(),
+            };
+            let plain = Zeroizing::new(serde_json::to_vec(&env).unwrap_or_default());
+            let mut raw = epoch.to_be_bytes().to_vec();
+            raw.extend(seal_with(
+                &key,
+                aad(space_id, &server_id, epoch).as_bytes(),
+                &plain,
+            ));
+            let size = raw.len() * 4 / 3 + 160;
+            if size > MAX_BATCH_BYTES {
+                return Err(WalletError::InvalidInput(format!(
+                    "record {id} is too large to sync"
+                )));
+            }
+            if current.len() == SYNC_BATCH || bytes + size > MAX_BATCH_BYTES {
+                batches.push(std::mem::take(&mut current));
+                bytes = 0;
+            }
+            bytes += size;
+            current.push((
+                i,
+                json!({
+                    "id": server_id,
+                    "content_hash": b64::sha256_b64(&raw),
+                    "ciphertext": b64::encode(&raw),
+                    "base_cursor": base,
+                }),
+            ));
+        }
+        if !current.is_empty() {
+            batches.push(current);
+        }
+        for sealed in batches {
+            let batch: Vec<&(String, Item, Vec<u8>, Option<i64>)> =
+                sealed.iter().map(|(i, _)| &due[*i]).collect();
+            let records: Vec<Value> = sealed.into_iter().map(|(_, r)| r).collect();
             let answer = client
                 .call(
                     "POST",
@@ -507,7 +530,7 @@ impl Wallet {
                 .ok_or_else(|| WalletError::Network("malformed push answer".into()))?;
             let mut stored = 0;
             self.write(|tx| {
-                for ((id, _, mac, _), result) in batch.iter().zip(results) {
+                for ((id, _, mac, _), result) in batch.iter().copied().zip(results) {
                     let cursor = result.get("cursor").and_then(Value::as_i64);
                     match result.get("status").and_then(Value::as_str) {
                         Some("stored") | Some("duplicate") => {
