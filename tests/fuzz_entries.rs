@@ -42,6 +42,8 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("registry", registry),
     ("credential_offer", credential_offer),
     ("server_body", server_body),
+    ("enrolment", enrolment),
+    ("export_file", export_file),
 ];
 
 struct Keys {
@@ -392,4 +394,64 @@ pub fn server_body(data: &[u8]) {
         status != 500 && status != 0,
         "{method} {path} answered {status}"
     );
+}
+
+/// Enrolment: the scanned `satchel-enrol:` URI, the HPKE-sealed package a
+/// server hands the new device, and device certificate chains (their
+/// content signed by the space key, as a device of the space could send).
+pub fn enrolment(data: &[u8]) {
+    use satchel_core::{device, enrol};
+    let _ = enrol::EnrolmentRequest::from_uri(text(data));
+    static PENDING: OnceLock<(enrol::EnrolmentRequest, enrol::HpkeSecret)> = OnceLock::new();
+    let (request, secret) = PENDING.get_or_init(|| {
+        enrol::EnrolmentRequest::new("device-b", &keys().holder.public_jwk()).expect("request")
+    });
+    let _ = enrol::open_package(request, secret, text(data));
+    let _ = enrol::open_package(request, secret, &b64::encode(data));
+    let space = &keys().issuer;
+    let cert = signed(device::DEVICE_CERT_TYP, data, space, false);
+    let chain = [cert.clone(), cert];
+    let _ = device::verify_chain(&chain[..1], Some("s"), &space.public_jwk(), &|_| false);
+    let _ = device::verify_chain(&chain, None, &space.public_jwk(), &|_| false);
+}
+
+/// A space export file: the outer document as given, and (past the
+/// passphrase) fuzzed contents sealed with the right key, so the manifest,
+/// record and chain checks are reached. Cheap Argon2 parameters keep it fast.
+pub fn export_file(data: &[u8]) {
+    use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+    static WALLET: OnceLock<(tempfile::TempDir, satchel_core::Wallet, [u8; 32])> = OnceLock::new();
+    let (_, wallet, kek) = WALLET.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("dir");
+        let ks: std::sync::Arc<dyn satchel_core::KeyStore> =
+            std::sync::Arc::new(satchel_core::SoftwareKeyStore::in_memory());
+        let wallet = satchel_core::Wallet::open(&dir.path().join("w.db"), ks).expect("wallet");
+        let params = argon2::Params::new(8, 1, 1, Some(32)).expect("params");
+        let mut kek = [0u8; 32];
+        argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+            .hash_password_into(b"fuzz passphrase", b"fuzz-salt-16byte", &mut kek)
+            .expect("kdf");
+        (dir, wallet, kek)
+    });
+    let _ = wallet.import_space(data, "fuzz passphrase");
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, kek).expect("key"));
+    let salt = b64::encode(b"fuzz-salt-16byte");
+    let aad = format!("satchel-space-export/1/argon2id/8/1/1/{salt}");
+    let mut sealed = data.to_vec();
+    let Ok(tag) = key.seal_in_place_separate_tag(
+        Nonce::assume_unique_for_key([0; 12]),
+        Aad::from(aad.as_bytes()),
+        &mut sealed,
+    ) else {
+        return;
+    };
+    let mut payload = vec![0u8; 12];
+    payload.extend(sealed);
+    payload.extend(tag.as_ref());
+    let file = json!({
+        "format": "satchel-space-export", "v": 1,
+        "kdf": {"alg": "argon2id", "m_kib": 8, "t": 1, "p": 1, "salt": salt},
+        "payload": b64::encode(payload),
+    });
+    let _ = wallet.import_space(file.to_string().as_bytes(), "fuzz passphrase");
 }
