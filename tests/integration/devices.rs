@@ -288,3 +288,94 @@ fn a_second_device_joins_syncs_withdraws_and_is_removed() {
             >= 1
     );
 }
+
+/// An offer from a demo issuer, made by the operator.
+fn demo_offer(server: &EmbeddedServer) -> satchel_core::issuance::CredentialOffer {
+    use satchel_core::client::{HttpRequest, Transport};
+    let answer = HttpsTransport::new()
+        .unwrap()
+        .send(HttpRequest {
+            method: "POST".into(),
+            url: format!("{}/v1/admin/issuers/public-security/offers", server.url),
+            headers: vec![
+                (
+                    "Authorization".into(),
+                    format!("Bearer {}", server.admin_token),
+                ),
+                ("Content-Type".into(), "application/json".into()),
+            ],
+            body: br#"{"subject": "citizen-1"}"#.to_vec(),
+        })
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    satchel_core::issuance::CredentialOffer::parse(v["credential_offer_uri"].as_str().unwrap())
+        .unwrap()
+}
+
+#[test]
+fn a_credential_bound_to_the_phone_is_reissued_to_the_tablet() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = EmbeddedServer::start(&dir.path().join("server")).unwrap();
+    let (a, b, space_id) = two_devices(dir.path(), &server);
+    let net = HttpsTransport::new().unwrap();
+    let now = satchel_core::unix_now();
+    let registry = satchel_core::client::fetch_registry(&server.url, &net, None, now).unwrap();
+    let card = a
+        .wallet
+        .receive_credential(&space_id, &demo_offer(&server), &net, &registry, now)
+        .unwrap();
+    a.wallet
+        .sync_space(&space_id, &a.client, &no_progress)
+        .unwrap();
+    b.wallet
+        .sync_space(&space_id, &b.client, &no_progress)
+        .unwrap();
+    assert!(matches!(
+        b.wallet
+            .present(&card.id, &[], "https://bank.example", "n", now),
+        Err(WalletError::BoundElsewhere(_))
+    ));
+    // One call: the issuer binds a new instance to the tablet's own key.
+    let own = b
+        .wallet
+        .reissue_credential(&card.id, &demo_offer(&server), &net, &registry, now)
+        .unwrap();
+    let tablet_key = b.wallet.space(&space_id).unwrap().signing_key().clone();
+    assert_eq!(own.bound_key(), Some(tablet_key.clone()));
+    assert_eq!(own.vct, card.vct);
+    let shown = b
+        .wallet
+        .present(
+            &own.id,
+            &[ClaimPath::keys(&["name"])],
+            "https://bank.example",
+            "n",
+            now,
+        )
+        .unwrap();
+    // The presentation's key binding verifies with the tablet's key.
+    let issuer_keys: Vec<_> = registry.issuers.iter().flat_map(|i| i.keys.clone()).collect();
+    let verified = issuer_keys.iter().find_map(|k| {
+        sd_jwt::verify(
+            &shown,
+            &k.verifying_key().unwrap(),
+            &sd_jwt::VerifyOptions::vc(now).with_key_binding("https://bank.example", "n"),
+        )
+        .ok()
+    });
+    assert!(verified.is_some_and(|v| v.holder_key == Some(tablet_key)));
+    // Each device now holds its own instance; the phone sees both.
+    b.wallet
+        .sync_space(&space_id, &b.client, &no_progress)
+        .unwrap();
+    a.wallet
+        .sync_space(&space_id, &a.client, &no_progress)
+        .unwrap();
+    assert_eq!(
+        a.wallet
+            .credentials(&space_id, &CredentialFilter::default())
+            .unwrap()
+            .len(),
+        2
+    );
+}
