@@ -354,7 +354,11 @@ fn a_credential_bound_to_the_phone_is_reissued_to_the_tablet() {
         )
         .unwrap();
     // The presentation's key binding verifies with the tablet's key.
-    let issuer_keys: Vec<_> = registry.issuers.iter().flat_map(|i| i.keys.clone()).collect();
+    let issuer_keys: Vec<_> = registry
+        .issuers
+        .iter()
+        .flat_map(|i| i.keys.clone())
+        .collect();
     let verified = issuer_keys.iter().find_map(|k| {
         sd_jwt::verify(
             &shown,

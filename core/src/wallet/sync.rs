@@ -464,7 +464,7 @@ impl Wallet {
             let mac = keys.mac(&id, &plain);
             let (last_mac, cursor) = pushed.get(&id).cloned().unwrap_or_default();
             if last_mac.as_ref() != Some(&mac) {
-                due.push((id, item, mac, cursor));
+                due.push((id, Zeroizing::new(plain), mac, cursor));
             }
         }
         let mut conflicts = 0;
@@ -476,12 +476,14 @@ impl Wallet {
         let mut bytes = 0;
         for (i, (id, item, _, base)) in due.iter().enumerate() {
             let server_id = keys.server_id(id);
-            let env = Envelope {
-                v: 1,
-                id: id.clone(),
-                item: item.clone(),
-            };
-            let plain = Zeroizing::new(serde_json::to_vec(&env).unwrap_or_default());
+            // The envelope `{"v":1,"id":…,"item":…}` around the item as
+            // already serialised for its MAC.
+            let mut plain = Zeroizing::new(Vec::with_capacity(item.len() + id.len() + 32));
+            plain.extend_from_slice(b"{\"v\":1,\"id\":");
+            plain.extend_from_slice(&serde_json::to_vec(id).unwrap_or_default());
+            plain.extend_from_slice(b",\"item\":");
+            plain.extend_from_slice(item);
+            plain.push(b'}');
             let mut raw = epoch.to_be_bytes().to_vec();
             raw.extend(seal_with(
                 &key,
@@ -513,7 +515,7 @@ impl Wallet {
             batches.push(current);
         }
         for sealed in batches {
-            let batch: Vec<&(String, Item, Vec<u8>, Option<i64>)> =
+            let batch: Vec<&(String, Zeroizing<Vec<u8>>, Vec<u8>, Option<i64>)> =
                 sealed.iter().map(|(i, _)| &due[*i]).collect();
             let records: Vec<Value> = sealed.into_iter().map(|(_, r)| r).collect();
             let answer = client
@@ -530,19 +532,42 @@ impl Wallet {
                 .ok_or_else(|| WalletError::Network("malformed push answer".into()))?;
             let mut stored = 0;
             self.write(|tx| {
+                let mut fresh = Vec::new();
+                let mut seen_before = true;
+                let last = self.sync_state_in(tx, space_id)?.cursor;
                 for ((id, _, mac, _), result) in batch.iter().copied().zip(results) {
                     let cursor = result.get("cursor").and_then(Value::as_i64);
                     match result.get("status").and_then(Value::as_str) {
-                        Some("stored") | Some("duplicate") => {
+                        Some(status @ ("stored" | "duplicate")) => {
                             stored += 1;
+                            match (status, cursor) {
+                                ("stored", Some(c)) => fresh.push(c),
+                                (_, Some(c)) => seen_before &= c <= last,
+                                _ => seen_before = false,
+                            }
                             tx.execute(
                                 "INSERT OR REPLACE INTO sync_pushed (space_id, record_id, mac, cursor)
                                  VALUES (?1, ?2, ?3, ?4)",
                                 params![space_id, id, mac, cursor],
                             )?;
                         }
-                        _ => conflicts += 1,
+                        _ => {
+                            conflicts += 1;
+                            seen_before = false;
+                        }
                     }
+                }
+                // If the server numbered exactly our records right after
+                // what we have pulled, nobody else pushed meanwhile: skip
+                // pulling our own records back.
+                fresh.sort_unstable();
+                let contiguous = fresh
+                    .iter()
+                    .enumerate()
+                    .all(|(i, c)| *c == last + 1 + i as i64);
+                if seen_before && contiguous && !fresh.is_empty() {
+                    let cursor = last + fresh.len() as i64;
+                    self.put_sync_state(tx, space_id, &SyncState { cursor })?;
                 }
                 Ok(())
             })?;
@@ -632,7 +657,15 @@ impl Wallet {
     }
 
     fn sync_state(&self, space_id: &str) -> Result<SyncState, WalletError> {
-        let sealed: Option<Vec<u8>> = lock(&self.reader)
+        self.sync_state_in(&lock(&self.reader), space_id)
+    }
+
+    fn sync_state_in(
+        &self,
+        conn: &rusqlite::Connection,
+        space_id: &str,
+    ) -> Result<SyncState, WalletError> {
+        let sealed: Option<Vec<u8>> = conn
             .query_row(
                 "SELECT sealed FROM sync_state WHERE space_id = ?1",
                 [space_id],
