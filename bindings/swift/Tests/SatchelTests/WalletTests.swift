@@ -221,4 +221,48 @@ final class WalletTests: XCTestCase {
         let trace = try await wallet.trace(credentialId: card.id)
         XCTAssertEqual(trace.map(\.activity), [.issue, .import, .present, .authorize, .use, .withdraw])
     }
+
+    /// Steps 9 and 11: an iPad joins the iPhone's space, syncs, and the
+    /// space moves to a fresh wallet as one file (against a server, as above).
+    func testSecondDeviceAndPortability() async throws {
+        guard let server = ProcessInfo.processInfo.environment["SATCHEL_SERVER"] else {
+            throw XCTSkip("set SATCHEL_SERVER to run against a server")
+        }
+        let phoneKeys = CryptoKitKeyStore()
+        let padKeys = CryptoKitKeyStore()
+        let phone = try await Wallet.open(path: tempPath(), keyStore: phoneKeys)
+        let pad = try await Wallet.open(path: tempPath(), keyStore: padKeys)
+        let space = try await phone.createSpace(name: "家庭空间", kind: .personal)
+        let phoneNet = try await SatchelServer.connect(baseUrl: server, deviceId: "iphone-\(UUID().uuidString.prefix(8))", deviceKeyAlias: "device", keyStore: phoneKeys, transport: nil)
+        try await phoneNet.registerSpace(wallet: phone, spaceId: space.id)
+        let padId = "ipad-\(UUID().uuidString.prefix(8))"
+        let padNet = try await SatchelServer.connect(baseUrl: server, deviceId: padId, deviceKeyAlias: "device", keyStore: padKeys, transport: nil)
+
+        let request = try await pad.requestEnrolment(server: padNet)
+        let code = try await phone.approveEnrolment(spaceId: space.id, requestUri: request, server: phoneNet)
+        let offer = try await pad.enrolmentOffer(server: padNet)
+        XCTAssertEqual(offer.code, code)
+        _ = try await pad.completeEnrolment(server: padNet, confirmedCode: offer.code)
+
+        final class Progress: SyncListener, @unchecked Sendable {
+            var seen: [SyncProgress] = []
+            func onProgress(progress: SyncProgress) { seen.append(progress) }
+        }
+        let progress = Progress()
+        _ = try await pad.sync(spaceId: space.id, server: padNet, listener: progress)
+        let devices = try await phone.devices(spaceId: space.id, server: phoneNet)
+        XCTAssertEqual(devices.count, 2)
+        try await phone.removeDevice(spaceId: space.id, deviceId: padId, server: phoneNet)
+        do {
+            _ = try await pad.sync(spaceId: space.id, server: padNet, listener: nil)
+            XCTFail("a removed device synced")
+        } catch SatchelError.Rejected {
+            // expected
+        }
+
+        let file = try await phone.exportSpace(spaceId: space.id, passphrase: "a long export passphrase")
+        let fresh = try await Wallet.open(path: tempPath(), keyStore: CryptoKitKeyStore())
+        let report = try await fresh.importSpace(file: file, passphrase: "a long export passphrase")
+        XCTAssertEqual(report.space.id, space.id)
+    }
 }
