@@ -7,8 +7,7 @@ use std::sync::Arc;
 use satchel_core as core;
 
 use crate::{
-    relying::TrustRegistry, transport, Credential, HttpTransport, SatchelError, SatchelServer,
-    Space, Wallet,
+    relying::TrustRegistry, Credential, HttpTransport, SatchelError, SatchelServer, Space, Wallet,
 };
 
 /// What a new device shows before the person confirms.
@@ -205,17 +204,8 @@ impl Wallet {
         registry: Arc<TrustRegistry>,
         transport: Option<Arc<dyn HttpTransport>>,
     ) -> Result<Credential, SatchelError> {
-        let transport = transport::transport_for(transport)?;
-        self.with(move |w| {
-            let offer = core::issuance::CredentialOffer::parse(&offer)?;
-            Ok(w.reissue_credential(
-                &credential_id,
-                &offer,
-                transport.as_ref(),
-                &registry.inner,
-                core::unix_now(),
-            )?
-            .into())
+        self.with_offer(offer, registry, transport, move |w, o, t, r, now| {
+            w.reissue_credential(&credential_id, o, t, r, now)
         })
         .await
     }

@@ -78,6 +78,41 @@ impl Wallet {
         let inner = self.inner.clone();
         run(move || f(&inner)).await
     }
+
+    /// Runs an OpenID4VCI receipt `f` with the parsed `offer`, over
+    /// `transport` (default: the built-in HTTPS stack).
+    pub(crate) async fn with_offer<F>(
+        &self,
+        offer: String,
+        registry: Arc<TrustRegistry>,
+        transport: Option<Arc<dyn HttpTransport>>,
+        f: F,
+    ) -> Result<Credential, SatchelError>
+    where
+        F: FnOnce(
+                &core::Wallet,
+                &core::issuance::CredentialOffer,
+                &dyn core::client::Transport,
+                &core::registry::Registry,
+                i64,
+            ) -> Result<core::Credential, core::WalletError>
+            + Send
+            + 'static,
+    {
+        let transport = transport::transport_for(transport)?;
+        self.with(move |w| {
+            let offer = core::issuance::CredentialOffer::parse(&offer)?;
+            Ok(f(
+                w,
+                &offer,
+                transport.as_ref(),
+                &registry.inner,
+                core::unix_now(),
+            )?
+            .into())
+        })
+        .await
+    }
 }
 
 #[uniffi::export]
@@ -214,17 +249,8 @@ impl Wallet {
         registry: Arc<TrustRegistry>,
         transport: Option<Arc<dyn HttpTransport>>,
     ) -> Result<Credential, SatchelError> {
-        let transport = transport::transport_for(transport)?;
-        self.with(move |w| {
-            let offer = core::issuance::CredentialOffer::parse(&offer)?;
-            Ok(w.receive_credential(
-                &space_id,
-                &offer,
-                transport.as_ref(),
-                &registry.inner,
-                core::unix_now(),
-            )?
-            .into())
+        self.with_offer(offer, registry, transport, move |w, o, t, r, now| {
+            w.receive_credential(&space_id, o, t, r, now)
         })
         .await
     }

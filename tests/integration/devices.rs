@@ -55,6 +55,11 @@ pub fn credential(issuer: &SoftwareKey, holder: &satchel_core::Jwk, name: &str) 
 
 fn no_progress(_: satchel_core::wallet::sync::SyncProgress) {}
 
+/// One sync run of a device, which must succeed.
+pub fn sync(p: &Phone, space: &str) {
+    p.wallet.sync_space(space, &p.client, &no_progress).unwrap();
+}
+
 /// A with a registered space, B enrolled into it by comparing the code.
 pub fn two_devices(dir: &std::path::Path, server: &EmbeddedServer) -> (Phone, Phone, String) {
     let a = phone(dir, "a", server);
@@ -184,15 +189,9 @@ fn a_second_device_joins_syncs_withdraws_and_is_removed() {
     a.wallet.set_label(&card.id, Some("mine")).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(5));
     b.wallet.set_label(&card.id, Some("ours")).unwrap();
-    a.wallet
-        .sync_space(&space_id, &a.client, &no_progress)
-        .unwrap();
-    b.wallet
-        .sync_space(&space_id, &b.client, &no_progress)
-        .unwrap();
-    a.wallet
-        .sync_space(&space_id, &a.client, &no_progress)
-        .unwrap();
+    sync(&a, &space_id);
+    sync(&b, &space_id);
+    sync(&a, &space_id);
     for w in [&a.wallet, &b.wallet] {
         assert_eq!(
             w.credential(&card.id).unwrap().label.as_deref(),
@@ -220,12 +219,8 @@ fn a_second_device_joins_syncs_withdraws_and_is_removed() {
     .unwrap();
     assert_eq!(list.get(idx).unwrap(), INVALID);
     // A learns it, and both verify the consent log of two chains.
-    b.wallet
-        .sync_space(&space_id, &b.client, &no_progress)
-        .unwrap();
-    a.wallet
-        .sync_space(&space_id, &a.client, &no_progress)
-        .unwrap();
+    sync(&b, &space_id);
+    sync(&a, &space_id);
     assert_eq!(
         a.wallet
             .authorization(&approved.authorization_id)
@@ -249,12 +244,8 @@ fn a_second_device_joins_syncs_withdraws_and_is_removed() {
 
     // A deletes the card; B deletes it at its next sync.
     a.wallet.delete_credential(&card.id).unwrap();
-    a.wallet
-        .sync_space(&space_id, &a.client, &no_progress)
-        .unwrap();
-    b.wallet
-        .sync_space(&space_id, &b.client, &no_progress)
-        .unwrap();
+    sync(&a, &space_id);
+    sync(&b, &space_id);
     assert!(b
         .wallet
         .credentials(&space_id, &CredentialFilter::default())
@@ -324,12 +315,8 @@ fn a_credential_bound_to_the_phone_is_reissued_to_the_tablet() {
         .wallet
         .receive_credential(&space_id, &demo_offer(&server), &net, &registry, now)
         .unwrap();
-    a.wallet
-        .sync_space(&space_id, &a.client, &no_progress)
-        .unwrap();
-    b.wallet
-        .sync_space(&space_id, &b.client, &no_progress)
-        .unwrap();
+    sync(&a, &space_id);
+    sync(&b, &space_id);
     assert!(matches!(
         b.wallet
             .present(&card.id, &[], "https://bank.example", "n", now),
@@ -369,12 +356,8 @@ fn a_credential_bound_to_the_phone_is_reissued_to_the_tablet() {
     });
     assert!(verified.is_some_and(|v| v.holder_key == Some(tablet_key)));
     // Each device now holds its own instance; the phone sees both.
-    b.wallet
-        .sync_space(&space_id, &b.client, &no_progress)
-        .unwrap();
-    a.wallet
-        .sync_space(&space_id, &a.client, &no_progress)
-        .unwrap();
+    sync(&b, &space_id);
+    sync(&a, &space_id);
     assert_eq!(
         a.wallet
             .credentials(&space_id, &CredentialFilter::default())

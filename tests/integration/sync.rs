@@ -23,7 +23,7 @@ use satchel_server::embedded::EmbeddedServer;
 
 use crate::{
     anchoring::request,
-    devices::{credential, two_devices, Phone},
+    devices::{credential, sync, two_devices},
 };
 
 fn none(_: satchel_core::wallet::sync::SyncProgress) {}
@@ -80,10 +80,6 @@ fn state(w: &Wallet, space: &str) -> State {
         consent,
         provenance,
     }
-}
-
-fn sync(p: &Phone, space: &str) {
-    p.wallet.sync_space(space, &p.client, &none).unwrap();
 }
 
 #[test]

@@ -36,6 +36,8 @@ fn two_wallets_join_sync_remove_export_and_import() {
         all
     };
     let run = |args: Vec<String>| ok(d, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    let refuse =
+        |args: Vec<String>| rejected(d, &args.iter().map(String::as_str).collect::<Vec<_>>());
 
     // Phone A: a space with a credential, registered.
     let space = ok(
@@ -73,37 +75,25 @@ fn two_wallets_join_sync_remove_export_and_import() {
     let request = request.trim();
     assert!(request.starts_with("satchel-enrol:") && !request.contains('\n'));
     // Completing before approval, or approving garbage: one-line refusals.
-    let early = rejected(
-        d,
-        &with(&[
-            "device",
-            "complete",
-            "--wallet",
-            "b.db",
-            "--confirm",
-            "123 456",
-        ])
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>(),
-    );
+    let early = refuse(with(&[
+        "device",
+        "complete",
+        "--wallet",
+        "b.db",
+        "--confirm",
+        "123 456",
+    ]));
     assert!(early.contains("not approved"), "{early}");
-    rejected(
-        d,
-        &with(&[
-            "device",
-            "approve",
-            "--wallet",
-            "a.db",
-            "--space",
-            &space,
-            "--request",
-            "satchel-enrol:xyz",
-        ])
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>(),
-    );
+    refuse(with(&[
+        "device",
+        "approve",
+        "--wallet",
+        "a.db",
+        "--space",
+        &space,
+        "--request",
+        "satchel-enrol:xyz",
+    ]));
     let code = run(with(&[
         "device",
         "approve",
@@ -116,20 +106,14 @@ fn two_wallets_join_sync_remove_export_and_import() {
     ]));
     let code = code.trim();
     assert_eq!(code.len(), 7, "{code}");
-    rejected(
-        d,
-        &with(&[
-            "device",
-            "complete",
-            "--wallet",
-            "b.db",
-            "--confirm",
-            "000 000x",
-        ])
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>(),
-    );
+    refuse(with(&[
+        "device",
+        "complete",
+        "--wallet",
+        "b.db",
+        "--confirm",
+        "000 000x",
+    ]));
     let joined = run(with(&[
         "device",
         "complete",
@@ -162,13 +146,7 @@ fn two_wallets_join_sync_remove_export_and_import() {
     run(with(&[
         "device", "remove", "--wallet", "a.db", "--space", &space, "--device", &b_id,
     ]));
-    let refused = rejected(
-        d,
-        &with(&["sync", "--wallet", "b.db", "--space", &space])
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-    );
+    let refused = refuse(with(&["sync", "--wallet", "b.db", "--space", &space]));
     assert!(refused.contains("removed"), "{refused}");
 
     // Step 11: export A's space, import it into a fresh wallet C.

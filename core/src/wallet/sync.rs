@@ -38,6 +38,10 @@ use crate::{
     status_list::StatusList,
 };
 
+/// A record to push: local id, its serialisation, its MAC, the server's
+/// cursor of the version it replaces.
+type Due = (String, Zeroizing<Vec<u8>>, Vec<u8>, Option<i64>);
+
 /// Records per push or pull request.
 pub const SYNC_BATCH: usize = 200;
 /// Bytes of ciphertext per push request (the server takes 1 MiB bodies).
@@ -457,7 +461,7 @@ impl Wallet {
         progress: &dyn Fn(SyncProgress),
     ) -> Result<usize, WalletError> {
         let pushed = self.pushed_state(space_id)?;
-        let mut due = Vec::new();
+        let mut due: Vec<Due> = Vec::new();
         for item in self.items(space_id)? {
             let id = item.local_id();
             let plain = serde_json::to_vec(&item).unwrap_or_default();
@@ -515,7 +519,7 @@ impl Wallet {
             batches.push(current);
         }
         for sealed in batches {
-            let batch: Vec<&(String, Zeroizing<Vec<u8>>, Vec<u8>, Option<i64>)> =
+            let batch: Vec<&Due> =
                 sealed.iter().map(|(i, _)| &due[*i]).collect();
             let records: Vec<Value> = sealed.into_iter().map(|(_, r)| r).collect();
             let answer = client
