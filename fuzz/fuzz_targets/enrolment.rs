@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: \&[u8]| satchel_tests::fuzz_entries::enrolment(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| satchel_tests::fuzz_entries::enrolment(data));

@@ -366,3 +366,55 @@ fn a_credential_bound_to_the_phone_is_reissued_to_the_tablet() {
         2
     );
 }
+
+#[test]
+fn removing_a_device_rekeys_the_ones_that_remain() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = EmbeddedServer::start(&dir.path().join("server")).unwrap();
+    let (a, b, space_id) = two_devices(dir.path(), &server);
+    // A third device, enrolled by B (its certificate chains through B).
+    let c = phone(dir.path(), "c", &server);
+    let uri = c
+        .wallet
+        .request_enrolment(&c.client, satchel_core::client::DEVICE_KEY_ALIAS)
+        .unwrap();
+    let code = b
+        .wallet
+        .approve_enrolment(&space_id, &uri, &b.client)
+        .unwrap();
+    c.wallet.complete_enrolment(&c.client, &code).unwrap();
+    sync(&c, &space_id);
+    assert_eq!(c.wallet.devices(&space_id, &c.client).unwrap().len(), 3);
+
+    // A removes C; B is re-keyed through the server, C is not.
+    a.wallet
+        .remove_device(&space_id, c.client.device_id(), &a.client)
+        .unwrap();
+    let issuer = SoftwareKey::generate_es256().unwrap();
+    let holder = a.wallet.space(&space_id).unwrap().holder_key;
+    let token = credential(&issuer, &holder, "after the removal");
+    let now = satchel_core::unix_now();
+    let added = a
+        .wallet
+        .import_credential(&space_id, &token, Some(&issuer.public_jwk()), now)
+        .unwrap();
+    sync(&a, &space_id);
+    sync(&b, &space_id);
+    assert_eq!(
+        b.wallet.credential(&added.id).unwrap().claims["name"],
+        "after the removal"
+    );
+    // B's changes under the new epoch reach A too.
+    b.wallet.set_label(&added.id, Some("seen on B")).unwrap();
+    sync(&b, &space_id);
+    sync(&a, &space_id);
+    assert_eq!(
+        a.wallet.credential(&added.id).unwrap().label.as_deref(),
+        Some("seen on B")
+    );
+    assert!(c
+        .wallet
+        .sync_space(&space_id, &c.client, &no_progress)
+        .is_err());
+    assert!(c.wallet.credential(&added.id).is_err());
+}

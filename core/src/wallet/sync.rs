@@ -519,8 +519,7 @@ impl Wallet {
             batches.push(current);
         }
         for sealed in batches {
-            let batch: Vec<&Due> =
-                sealed.iter().map(|(i, _)| &due[*i]).collect();
+            let batch: Vec<&Due> = sealed.iter().map(|(i, _)| &due[*i]).collect();
             let records: Vec<Value> = sealed.into_iter().map(|(_, r)| r).collect();
             let answer = client
                 .call(
