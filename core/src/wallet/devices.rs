@@ -373,7 +373,10 @@ impl Wallet {
             .ok_or_else(|| WalletError::Network("malformed device list".into()))?
             .iter()
             .map(|d| {
-                let id = d["device_id"].as_str().unwrap_or_default().to_owned();
+                let id = d["device_id"]
+                    .as_str()
+                    .ok_or_else(|| WalletError::Network("malformed device list".into()))?
+                    .to_owned();
                 Ok(DeviceEntry {
                     this_device: id == client.device_id(),
                     key: Jwk::from_value(&d["jwk"])
