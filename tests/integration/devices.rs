@@ -241,6 +241,14 @@ fn a_second_device_joins_syncs_withdraws_and_is_removed() {
         .anchor_consent_log(&space_id, &a.client, &verifier)
         .unwrap();
     assert_eq!(report.anchored_total, 2);
+    // B holds A's anchoring after a sync and checks it against the log too.
+    sync(&a, &space_id);
+    sync(&b, &space_id);
+    let checked = b
+        .wallet
+        .verify_anchors(&space_id, &b.client, &verifier)
+        .unwrap();
+    assert_eq!(checked.anchored_total, 2);
 
     // A deletes the card; B deletes it at its next sync.
     a.wallet.delete_credential(&card.id).unwrap();

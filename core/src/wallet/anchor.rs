@@ -8,6 +8,7 @@
 
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::{lock, Wallet, WalletError};
 use crate::{
@@ -179,23 +180,96 @@ impl Wallet {
     }
 
     /// Re-checks every anchored record against the server's current
-    /// checkpoint, and that checkpoint against the last one seen.
+    /// checkpoint, and that checkpoint against the last one seen — this
+    /// device's anchoring and every other device's (synced), so a record
+    /// another device anchored cannot be changed or dropped here unnoticed.
     pub fn verify_anchors(
         &self,
         space_id: &str,
         client: &ServerClient,
         verifier: &NoteVerifier,
     ) -> Result<AnchorReport, WalletError> {
-        let state = self
-            .anchor_state(space_id)?
-            .ok_or_else(|| fail("nothing anchored yet"))?;
-        let leaves = self.chain_leaves(space_id, &state)?;
-        let (cp, _) = self.check_anchors(&state, &leaves, client, verifier)?;
-        Ok(AnchorReport {
+        let mut states: Vec<AnchorState> = self.anchor_state(space_id)?.into_iter().collect();
+        for (_, state) in self.peer_anchor_states(space_id)? {
+            states.push(serde_json::from_value(state).map_err(|_| fail("a synced anchoring"))?);
+        }
+        if states.is_empty() {
+            return Err(fail("nothing anchored yet"));
+        }
+        let mut report = AnchorReport {
             anchored_now: 0,
-            anchored_total: state.total(),
-            checkpoint_size: cp.size,
+            anchored_total: 0,
+            checkpoint_size: 0,
+        };
+        for state in &states {
+            let leaves = self.chain_leaves(space_id, state)?;
+            let (cp, _) = self.check_anchors(state, &leaves, client, verifier)?;
+            report.anchored_total += state.total();
+            report.checkpoint_size = cp.size;
+        }
+        Ok(report)
+    }
+
+    /// This device's anchoring state as JSON, for its other devices.
+    pub(crate) fn own_anchor_state(&self, space_id: &str) -> Result<Option<Value>, WalletError> {
+        Ok(self
+            .anchor_state(space_id)?
+            .map(|s| serde_json::to_value(s).unwrap_or_default()))
+    }
+
+    /// The other devices' anchoring states, by device.
+    pub(crate) fn peer_anchor_states(
+        &self,
+        space_id: &str,
+    ) -> Result<Vec<(String, Value)>, WalletError> {
+        let conn = lock(&self.reader);
+        let mut stmt = conn.prepare_cached(
+            "SELECT device, sealed FROM peer_anchors WHERE space_id = ?1 ORDER BY device",
+        )?;
+        let rows = stmt.query_map([space_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        rows.map(|r| {
+            let (device, sealed) = r?;
+            let v: Value =
+                self.open_record("peer_anchors", &format!("{space_id}/{device}"), &sealed)?;
+            Ok((device, v))
         })
+        .collect()
+    }
+
+    /// Keeps another device's anchoring state if it covers at least as
+    /// much as the one held (anchoring only grows); `true` if stored.
+    pub(crate) fn put_peer_anchor(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        space_id: &str,
+        device: &str,
+        state: &Value,
+    ) -> Result<bool, WalletError> {
+        let incoming: AnchorState =
+            serde_json::from_value(state.clone()).map_err(|_| fail("a synced anchoring"))?;
+        let id = format!("{space_id}/{device}");
+        let held: Option<Vec<u8>> = tx
+            .query_row(
+                "SELECT sealed FROM peer_anchors WHERE space_id = ?1 AND device = ?2",
+                [space_id, device],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(sealed) = held {
+            let held: AnchorState = self.open_record("peer_anchors", &id, &sealed)?;
+            if held.total() > incoming.total()
+                || serde_json::to_value(&held).ok().as_ref() == Some(state)
+            {
+                return Ok(false);
+            }
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO peer_anchors (space_id, device, sealed) VALUES (?1, ?2, ?3)",
+            params![space_id, device, self.seal("peer_anchors", &id, &incoming)],
+        )?;
+        Ok(true)
     }
 
     fn check_anchors(

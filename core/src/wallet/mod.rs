@@ -382,6 +382,7 @@ impl Wallet {
                 "sync_state",
                 "sync_pushed",
                 "tombstones",
+                "peer_anchors",
             ] {
                 tx.execute(&format!("DELETE FROM {table} WHERE space_id = ?1"), [id])?;
             }

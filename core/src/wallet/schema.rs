@@ -60,7 +60,8 @@ CREATE TABLE anchors (space_id TEXT PRIMARY KEY REFERENCES spaces(id), sealed BL
 
 /// Version 5: several devices per space (ADR 0008). The consent log holds
 /// one chain per signing device (`""` is the space key's); sync keys per
-/// epoch, the sync cursor, what was last pushed, and deletion tombstones.
+/// epoch, the sync cursor, what was last pushed, deletion tombstones, and
+/// the other devices' anchoring of the consent log.
 pub const V5: &str = "
 CREATE TABLE consent_log_v5 (
     space_id TEXT NOT NULL REFERENCES spaces(id),
@@ -76,6 +77,7 @@ CREATE TABLE sync_keys (space_id TEXT NOT NULL REFERENCES spaces(id), epoch INTE
 CREATE TABLE sync_state (space_id TEXT PRIMARY KEY REFERENCES spaces(id), sealed BLOB NOT NULL);
 CREATE TABLE sync_pushed (space_id TEXT NOT NULL REFERENCES spaces(id), record_id TEXT NOT NULL, mac BLOB, cursor INTEGER, PRIMARY KEY (space_id, record_id));
 CREATE TABLE tombstones (space_id TEXT NOT NULL REFERENCES spaces(id), id TEXT NOT NULL, PRIMARY KEY (space_id, id));
+CREATE TABLE peer_anchors (space_id TEXT NOT NULL REFERENCES spaces(id), device TEXT NOT NULL, sealed BLOB NOT NULL, PRIMARY KEY (space_id, device));
 ";
 
 const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [V1, V2, V3, V4, V5];

@@ -105,6 +105,12 @@ pub(crate) enum Item {
     },
     Member(Box<Member>),
     Delegation(Box<StoredDelegation>),
+    /// One device's anchoring of the consent log (`device`: its consent
+    /// chain name, `""` for the space key's device).
+    Anchor {
+        device: String,
+        state: Value,
+    },
 }
 
 impl Item {
@@ -119,6 +125,7 @@ impl Item {
             Item::StatusList { .. } => "status".into(),
             Item::Member(m) => format!("member:{}", m.id),
             Item::Delegation(d) => format!("deleg:{}", d.id),
+            Item::Anchor { device, .. } => format!("anchor:{device}"),
         }
     }
 }
@@ -635,6 +642,13 @@ impl Wallet {
         for d in self.open_space_rows::<StoredDelegation>("delegations", space_id, "id")? {
             out.push(Item::Delegation(Box::new(d)));
         }
+        let own = self.space(space_id)?.consent_chain().to_owned();
+        if let Some(state) = self.own_anchor_state(space_id)? {
+            out.push(Item::Anchor { device: own, state });
+        }
+        for (device, state) in self.peer_anchor_states(space_id)? {
+            out.push(Item::Anchor { device, state });
+        }
         Ok(out)
     }
 
@@ -847,6 +861,19 @@ impl Wallet {
                     params![m.id, space_id, self.seal("members", &m.id, m)],
                 )?;
                 (n > 0, Some(item.clone()))
+            }
+            Item::Anchor { device, state } => {
+                let own = self.space(space_id)?.consent_chain().to_owned();
+                if *device == own {
+                    // This device's own anchoring is authoritative here.
+                    let result = self
+                        .own_anchor_state(space_id)?
+                        .map(|state| Item::Anchor { device: own, state });
+                    (false, result)
+                } else {
+                    let stored = self.put_peer_anchor(tx, space_id, device, state)?;
+                    (stored, Some(item.clone()))
+                }
             }
             Item::Delegation(d) => {
                 if foreign(&d.space_id) {

@@ -332,7 +332,7 @@ fn migrates_a_version_1_wallet() {
     // Turn the file back into a version 1 file, as an older build wrote it.
     let raw = rusqlite::Connection::open(&s.path).unwrap();
     raw.execute_batch(
-        "DROP TABLE sync_keys; DROP TABLE sync_state; DROP TABLE sync_pushed; DROP TABLE tombstones;
+        "DROP TABLE sync_keys; DROP TABLE sync_state; DROP TABLE sync_pushed; DROP TABLE tombstones; DROP TABLE peer_anchors;
          DROP TABLE anchors; DROP TABLE authorizations; DROP TABLE delegations; DROP TABLE consent_log;
          DROP TABLE provenance; DROP TABLE members; DROP TABLE status_lists;
          DROP INDEX credentials_by_space; DROP TABLE trusted_issuers;
