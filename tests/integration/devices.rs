@@ -178,6 +178,13 @@ fn a_second_device_joins_syncs_withdraws_and_is_removed() {
     let server_db = std::fs::read(dir.path().join("server/satchel.db")).unwrap();
     assert!(!server_db.windows(13).any(|w| w == b"Wang Xiaoming"));
 
+    // Approvals stay on the device holding the space key.
+    let parsed = parse_request(&request(&bank), &Registry::default(), now).unwrap();
+    assert!(matches!(
+        b.wallet.approve(&space_id, &parsed, &approval, now),
+        Err(WalletError::InvalidInput(_))
+    ));
+
     // Visible on B, presentable only on A.
     assert!(matches!(
         b.wallet
@@ -249,6 +256,17 @@ fn a_second_device_joins_syncs_withdraws_and_is_removed() {
         .verify_anchors(&space_id, &b.client, &verifier)
         .unwrap();
     assert_eq!(checked.anchored_total, 2);
+    // An export carries the anchoring too; a fresh wallet imports it.
+    let file = a
+        .wallet
+        .export_space(&space_id, "a long passphrase")
+        .unwrap();
+    let fresh = phone(dir.path(), "fresh", &server);
+    let imported = fresh
+        .wallet
+        .import_space(&file, "a long passphrase")
+        .unwrap();
+    assert_eq!(imported.consent_records, 2);
 
     // A deletes the card; B deletes it at its next sync.
     a.wallet.delete_credential(&card.id).unwrap();

@@ -152,7 +152,7 @@ impl Wallet {
             return Err(AuthzError::NotRequested("a window outside the one asked".into()).into());
         }
 
-        let signer = self.signer(&space)?;
+        let signer = self.space_key_signer(&space)?;
         let mut seen = HashSet::new();
         let mut grants = Vec::new();
         let mut vp_token = BTreeMap::new();

@@ -118,7 +118,7 @@ impl Wallet {
                 "the space holds no licence of the delegated types".into(),
             ));
         }
-        let signer = self.signer(&space)?;
+        let signer = self.space_key_signer(&space)?;
         let id = b64::new_id();
         let status_uri = self.status_uri(&space.id);
         let d = self.write(|tx| {

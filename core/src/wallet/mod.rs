@@ -738,6 +738,18 @@ impl Wallet {
         Ok(presentation)
     }
 
+    /// The space key's signer, for what only the device holding it does:
+    /// approvals and delegations (they take entries in the space's status
+    /// list and relying parties check them against the space key).
+    pub(crate) fn space_key_signer(&self, space: &Space) -> Result<KeyStoreSigner, WalletError> {
+        if !space.holds_space_key() {
+            return Err(WalletError::InvalidInput(
+                "approvals and delegations are made on the device that holds the space key; this device can withdraw, label, sync and present its own credentials".into(),
+            ));
+        }
+        self.signer(space)
+    }
+
     /// The signer this device uses for a space: the space key where it
     /// was made, the device key elsewhere (ADR 0008).
     pub(crate) fn signer(&self, space: &Space) -> Result<KeyStoreSigner, WalletError> {

@@ -863,7 +863,13 @@ impl Wallet {
                 (n > 0, Some(item.clone()))
             }
             Item::Anchor { device, state } => {
-                let own = self.space(space_id)?.consent_chain().to_owned();
+                // Read in the transaction: an import writes the space in it.
+                let sealed: Vec<u8> =
+                    tx.query_row("SELECT sealed FROM spaces WHERE id = ?1", [space_id], |r| {
+                        r.get(0)
+                    })?;
+                let space: super::Space = self.open_record("spaces", space_id, &sealed)?;
+                let own = space.consent_chain().to_owned();
                 if *device == own {
                     // This device's own anchoring is authoritative here.
                     let result = self
