@@ -10,6 +10,7 @@
 
 mod devices;
 mod error;
+mod exchange;
 mod keystore;
 mod observe;
 mod records;
@@ -25,6 +26,7 @@ pub use devices::{
     DeviceInfo, EnrolmentOffer, ImportReport, SyncListener, SyncProgress, SyncReport,
 };
 pub use error::{KeyStoreError, SatchelError};
+pub use exchange::{fetch_request, post_response};
 pub use keystore::{file_key_store, in_memory_key_store, KeyAlgorithm, PlatformKeyStore};
 pub use observe::{ListenerError, WalletChange, WalletListener, WalletSubscription};
 pub use records::{
@@ -178,6 +180,13 @@ impl Wallet {
             )
         })
         .await
+    }
+
+    /// A credential as issued (the SD-JWT VC with every disclosure), e.g.
+    /// for a company to hand its licence to an agent it delegates.
+    pub async fn credential_token(&self, credential_id: String) -> Result<String, SatchelError> {
+        self.with(move |w| Ok(w.credential(&credential_id)?.token))
+            .await
     }
 
     /// Credentials of a space that match `filter`, in import order.

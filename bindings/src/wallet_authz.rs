@@ -42,6 +42,8 @@ pub struct QueryMatch {
 /// Everything the user needs to decide on a request.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct RequestReview {
+    /// Where the response goes (`direct_post`): pass it to `postResponse`.
+    pub response_uri: String,
     /// Who asks (`client_id`).
     pub client_id: String,
     /// Registered name, if registered.

@@ -11,6 +11,15 @@ use crate::{
     Credential, SatchelError, Wallet,
 };
 
+fn member(m: core::Member) -> Member {
+    Member {
+        id: m.id,
+        name: m.name,
+        role: m.role.into(),
+        jwk: m.key.to_value().to_string(),
+    }
+}
+
 fn review(parsed: authz::ParsedRequest, matches: Vec<authz::QueryMatch>) -> RequestReview {
     let (trust, rp_name) = match parsed.trust {
         authz::RpTrust::Trusted { name } => (RpTrust::Trusted, Some(name)),
@@ -19,6 +28,7 @@ fn review(parsed: authz::ParsedRequest, matches: Vec<authz::QueryMatch>) -> Requ
     };
     let t = parsed.request.satchel;
     RequestReview {
+        response_uri: parsed.request.response_uri,
         client_id: parsed.request.client_id,
         rp_name,
         trust,
@@ -244,15 +254,21 @@ impl Wallet {
     ) -> Result<Member, SatchelError> {
         let key = crate::jwk(&jwk)?;
         self.with(move |w| {
-            let m = w.add_member(&space_id, &name, role.into(), &key, core::unix_now())?;
-            Ok(Member {
-                id: m.id,
-                name: m.name,
-                role: m.role.into(),
-                jwk: m.key.to_value().to_string(),
-            })
+            Ok(member(w.add_member(
+                &space_id,
+                &name,
+                role.into(),
+                &key,
+                core::unix_now(),
+            )?))
         })
         .await
+    }
+
+    /// The members of an enterprise space, oldest first.
+    pub async fn members(&self, space_id: String) -> Result<Vec<Member>, SatchelError> {
+        self.with(move |w| Ok(w.members(&space_id)?.into_iter().map(member).collect()))
+            .await
     }
 
     /// Delegates presenting licences to an agent member.
@@ -285,7 +301,31 @@ impl Wallet {
             .await
     }
 
-    /// Agent side: stores a company licence with its delegation.
+    /// Agent side: stores a company licence with its delegation, verified
+    /// with the licence issuer's keys from `registry`.
+    pub async fn import_delegated_credential_from(
+        &self,
+        space_id: String,
+        licence: String,
+        delegation: String,
+        registry: Arc<TrustRegistry>,
+    ) -> Result<Credential, SatchelError> {
+        self.with(move |w| {
+            Ok(w.import_delegated_credential_from(
+                &space_id,
+                &licence,
+                &delegation,
+                &registry.inner,
+                core::unix_now(),
+            )?
+            .into())
+        })
+        .await
+    }
+
+    /// Stores a company licence this agent may present under `delegation`
+    /// (`licence_issuer_jwk`: the licence issuer's key, or null for a
+    /// trusted issuer).
     pub async fn import_delegated_credential(
         &self,
         space_id: String,

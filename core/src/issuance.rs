@@ -26,7 +26,7 @@ pub struct CredentialOffer {
     pub pre_authorized_code: String,
 }
 
-fn percent_decode(s: &str) -> Option<String> {
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

@@ -41,6 +41,8 @@ enum Task {
     },
     /// Compile the Kotlin bindings and their tests and run them on the JVM.
     KotlinTest,
+    /// Compile android-demo's pure-Kotlin `model` module and run its tests on the JVM.
+    AndroidModelTest,
     /// Syntax-check the generated Swift, the Swift package sources and the C header.
     SwiftCheck,
     /// (macOS) Build SatchelFFI.xcframework for iOS, the simulator and macOS.
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
         Task::Test => test_all(),
         Task::Bindings { release } => bindings(release).map(|_| ()),
         Task::KotlinTest => bindings(false).and_then(|lib| kotlin_test(&lib)),
+        Task::AndroidModelTest => bindings(false).and_then(|lib| android_model_test(&lib)),
         Task::SwiftCheck => bindings(false).and_then(|_| swift_check()),
         Task::Xcframework => xcframework(),
         Task::Size => size(),
@@ -140,6 +143,7 @@ fn test_all() -> Result {
     run(cargo().args(["test", "--workspace", "--all-targets"]))?;
     let lib = bindings(false)?;
     kotlin_test(&lib)?;
+    android_model_test(&lib)?;
     swift_check()?;
     eprintln!("xtask: all tests passed");
     Ok(())
@@ -333,23 +337,50 @@ fn start_server() -> Result<TestServer> {
 fn kotlin_test(lib: &Path) -> Result {
     check_kotlin_checksums()?;
     check_kotlin_suspend()?;
+    // The package (generated code and the hand-written Kotlin shipped with
+    // it), and the tests.
+    jvm_tests(
+        "kotlin",
+        &["target/bindings/kotlin", "bindings/tests/kotlin"],
+        "app.satchel.test",
+        lib,
+    )
+}
+
+/// The android-demo `model` module (pure Kotlin: the screens' state
+/// holders and use cases) and its tests, on the JVM against a real server.
+fn android_model_test(lib: &Path) -> Result {
+    jvm_tests(
+        "android-model",
+        &[
+            "target/bindings/kotlin",
+            "android-demo/model/src/main/kotlin",
+            "android-demo/model/src/test/kotlin",
+        ],
+        "app.satchel.demo.model",
+        lib,
+    )
+}
+
+/// Compiles the Kotlin under `dirs` with kotlinc and runs the JUnit tests
+/// of `package` against a satchel-server started for them; prints
+/// `<label>: N passed, N failed`.
+fn jvm_tests(label: &str, dirs: &[&str], package: &str, lib: &Path) -> Result {
     let home = ensure_kotlin_tools()?;
     let server = start_server()?;
     let cp = kotlin_classpath(&home);
-    let classes = "target/kotlin-classes";
-    let _ = std::fs::remove_dir_all(classes);
-    // The package (generated code and the hand-written Kotlin shipped with
-    // it), and the tests.
+    let classes = format!("target/{label}-classes");
+    let _ = std::fs::remove_dir_all(&classes);
     let mut sources = Vec::new();
-    for dir in ["target/bindings/kotlin", "bindings/tests/kotlin"] {
+    for dir in dirs {
         sources.extend(files_with_extension(Path::new(dir), "kt")?);
     }
     run(Command::new(home.join("bin/kotlinc"))
-        .args(["-Werror", "-cp", &cp, "-d", classes])
+        .args(["-Werror", "-cp", &cp, "-d", &classes])
         .args(&sources))?;
     let lib_dir = lib.parent().ok_or("library has no directory")?;
-    let report = "target/kotlin-test-report";
-    let _ = std::fs::remove_dir_all(report);
+    let report = format!("target/{label}-test-report");
+    let _ = std::fs::remove_dir_all(&report);
     let status = Command::new("java")
         .arg(format!("-Djna.library.path={}", lib_dir.display()))
         .arg(format!("-Dsatchel.server={}", server.url))
@@ -360,22 +391,22 @@ fn kotlin_test(lib: &Path) -> Result {
             "--disable-banner",
             "--details=tree",
             "--reports-dir",
-            report,
+            &report,
         ])
         .args([
             "-cp",
             &format!("{classes}:{cp}"),
             "--select-package",
-            "app.satchel.test",
+            package,
         ])
         .status()
         .map_err(|e| format!("cannot start java: {e}"))?;
-    let (passed, failed) = junit_counts(report);
-    println!("kotlin: {passed} passed, {failed} failed");
+    let (passed, failed) = junit_counts(&report);
+    println!("{label}: {passed} passed, {failed} failed");
     if status.success() && failed == 0 && passed > 0 {
         Ok(())
     } else {
-        Err("Kotlin tests failed".into())
+        Err(format!("{label} tests failed"))
     }
 }
 

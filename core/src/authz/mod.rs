@@ -11,6 +11,7 @@
 //! ```
 
 mod dcql;
+pub mod exchange;
 mod grant;
 mod meter;
 mod party;

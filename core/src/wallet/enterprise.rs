@@ -263,6 +263,31 @@ impl Wallet {
         Ok(token)
     }
 
+    /// [`Wallet::import_delegated_credential`] with the licence issuer's
+    /// keys taken from `registry` (the issuer named in the licence must be
+    /// registered there).
+    pub fn import_delegated_credential_from(
+        &self,
+        space_id: &str,
+        licence: &str,
+        delegation: &str,
+        registry: &dyn crate::registry::TrustRegistry,
+        now: i64,
+    ) -> Result<Credential, WalletError> {
+        let iss = super::unverified_issuer(licence)?;
+        let issuer = registry
+            .issuer(&iss)
+            .ok_or_else(|| WalletError::UnknownIssuer(iss.clone()))?;
+        let mut last = WalletError::UnknownIssuer(iss);
+        for key in &issuer.keys {
+            match self.import_delegated_credential(space_id, licence, delegation, Some(key), now) {
+                Ok(c) => return Ok(c),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
     /// Agent side: stores a company licence together with the delegation
     /// that lets this space's key present it. The licence is verified with
     /// `licence_issuer_key` (or a trusted key), the delegation with the
