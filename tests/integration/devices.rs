@@ -444,3 +444,98 @@ fn removing_a_device_rekeys_the_ones_that_remain() {
         .is_err());
     assert!(c.wallet.credential(&added.id).is_err());
 }
+
+#[test]
+fn an_imported_space_becomes_a_full_device_once_enrolled() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = EmbeddedServer::start(&dir.path().join("server")).unwrap();
+    let a = phone(dir.path(), "a", &server);
+    let space = a.wallet.create_space("me", SpaceKind::Personal).unwrap();
+    a.wallet
+        .set_status_base(&format!("{}/status", server.url))
+        .unwrap();
+    a.wallet.register_space(&space.id, &a.client).unwrap();
+    let issuer = SoftwareKey::generate_es256().unwrap();
+    let now = satchel_core::unix_now();
+    a.wallet
+        .import_credential(
+            &space.id,
+            &credential(&issuer, &space.holder_key, "Wang"),
+            Some(&issuer.public_jwk()),
+            now,
+        )
+        .unwrap();
+    let file = a
+        .wallet
+        .export_space(&space.id, "a long passphrase")
+        .unwrap();
+    let c = phone(dir.path(), "c", &server);
+    c.wallet.import_space(&file, "a long passphrase").unwrap();
+    assert!(
+        c.wallet.status_list_token(&space.id, now).is_err(),
+        "not yet"
+    );
+    let uri = c
+        .wallet
+        .request_enrolment(&c.client, satchel_core::client::DEVICE_KEY_ALIAS)
+        .unwrap();
+    let code = a
+        .wallet
+        .approve_enrolment(&space.id, &uri, &a.client)
+        .unwrap();
+    let joined = c.wallet.complete_enrolment(&c.client, &code).unwrap();
+    assert!(!joined.chain().is_empty());
+    sync(&c, &space.id);
+    assert_eq!(
+        c.wallet
+            .credentials(&space.id, &CredentialFilter::default())
+            .unwrap()
+            .len(),
+        1,
+        "the imported copy and the synced one are the same credential"
+    );
+    c.wallet.status_list_token(&space.id, now).unwrap();
+    c.wallet.publish_status_list(&space.id, &c.client).unwrap();
+}
+
+#[test]
+fn a_device_enrolled_through_another_can_rekey_the_first_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = EmbeddedServer::start(&dir.path().join("server")).unwrap();
+    let (a, b, space_id) = two_devices(dir.path(), &server);
+    let enrol = |by: &Phone, name: &str| {
+        let p = phone(dir.path(), name, &server);
+        let uri = p
+            .wallet
+            .request_enrolment(&p.client, satchel_core::client::DEVICE_KEY_ALIAS)
+            .unwrap();
+        let code = by
+            .wallet
+            .approve_enrolment(&space_id, &uri, &by.client)
+            .unwrap();
+        p.wallet.complete_enrolment(&p.client, &code).unwrap();
+        p
+    };
+    let c = enrol(&b, "c");
+    let d = enrol(&b, "d");
+    // C (two steps from the space key) removes D: A, the space key's
+    // device, gets the new epoch too.
+    c.wallet
+        .remove_device(&space_id, d.client.device_id(), &c.client)
+        .unwrap();
+    let issuer = SoftwareKey::generate_es256().unwrap();
+    let key = c.wallet.space(&space_id).unwrap().signing_key().clone();
+    let token = credential(&issuer, &key, "pushed by C after the removal");
+    let added = c
+        .wallet
+        .import_credential(
+            &space_id,
+            &token,
+            Some(&issuer.public_jwk()),
+            satchel_core::unix_now(),
+        )
+        .unwrap();
+    sync(&c, &space_id);
+    sync(&a, &space_id);
+    assert!(a.wallet.credential(&added.id).is_ok());
+}

@@ -217,7 +217,13 @@ impl Wallet {
             status_base: self
                 .meta("status_base")?
                 .and_then(|v| String::from_utf8(v).ok()),
-            root_enc: space.holds_space_key().then_some(own_enc),
+            // The space key's device's re-keying key: ours, or as we got it.
+            root_enc: if space.holds_space_key() {
+                Some(own_enc)
+            } else {
+                self.meta(&format!("root_enc/{space_id}"))?
+                    .and_then(|v| String::from_utf8(v).ok())
+            },
         };
         let plain = zeroize::Zeroizing::new(serde_json::to_vec(&package).unwrap_or_default());
         let sealed = enrol::seal_package(&request, &plain).map_err(enrol_error)?;
@@ -323,19 +329,33 @@ impl Wallet {
         // The enrolment HPKE key becomes this device's re-keying key (its
         // public half is in the certificate).
         self.keep_device_hpke(&request.hpke_key, &secret)?;
+        // A space imported from an export file becomes a full device of the
+        // space: its records stay, its signing key and sync keys are the
+        // enrolled ones from now on.
+        let imported = match self.space(&space.id) {
+            Ok(held) if held.device.as_ref().is_some_and(|d| d.chain.is_empty()) => Some(held),
+            Ok(_) => {
+                return Err(WalletError::InvalidInput(
+                    "this wallet already holds that space".into(),
+                ))
+            }
+            Err(_) => None,
+        };
         self.write(|tx| {
-            tx.execute(
-                "INSERT INTO spaces (id, sealed) VALUES (?1, ?2)",
-                params![space.id, self.seal("spaces", &space.id, &space)],
-            )
-            .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _)
-                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
-                    WalletError::InvalidInput("this wallet already holds that space".into())
-                }
-                e => e.into(),
-            })?;
+            if imported.is_some() {
+                tx.execute(
+                    "UPDATE spaces SET sealed = ?2 WHERE id = ?1",
+                    params![space.id, self.seal("spaces", &space.id, &space)],
+                )?;
+                tx.execute("DELETE FROM sync_keys WHERE space_id = ?1", [&space.id])?;
+                tx.execute("DELETE FROM sync_pushed WHERE space_id = ?1", [&space.id])?;
+                tx.execute("DELETE FROM sync_state WHERE space_id = ?1", [&space.id])?;
+            } else {
+                tx.execute(
+                    "INSERT INTO spaces (id, sealed) VALUES (?1, ?2)",
+                    params![space.id, self.seal("spaces", &space.id, &space)],
+                )?;
+            }
             self.put_sync_keys(tx, &space.id, &keys)?;
             if let Some(base) = &package.status_base {
                 tx.execute(
@@ -352,6 +372,10 @@ impl Wallet {
             tx.execute("DELETE FROM meta WHERE name = 'pending_enrolment'", [])?;
             Ok(())
         })?;
+        if let Some(old) = imported.and_then(|s| s.device) {
+            // The uncertified key the import made is no longer used.
+            let _ = self.keystore.delete_key(&old.key_alias);
+        }
         self.changed(&[WalletChange::SpaceCreated {
             space_id: space.id.clone(),
         }]);
