@@ -732,6 +732,7 @@ fn swift_check() -> Result {
         "bindings/swift/Sources/Satchel",
         "bindings/swift/Tests/SatchelTests",
         "ios-demo/SatchelDemo",
+        "ios-demo/SatchelDemoModel",
     ] {
         if Path::new(dir).exists() {
             files.extend(
