@@ -86,48 +86,18 @@ class CitizenJourneyTest {
         }
     }
 
-    @Test
-    fun reviewShowsWhoAsksThePurposeTheFieldsAndTheFlags(): Unit = runBlocking {
-        val (session, spaceId) = citizen()
-        session.use {
-            val card = WalletModel(it, spaceId, zh).receive(Env.offer()).getOrThrow()
-            val bank = Env.bank()
-            ResponseEndpoint().use { endpoint ->
-                val review = ReviewModel(it, spaceId, zh)
-                val jws = request(bank, it.wallet.credential(card.id).vct, endpoint.uri)
-                val state = review.load("openid4vp://?client_id=${Env.BANK}&request=$jws")
-                assertEquals("示例银行 Example Bank", state.relyingParty)
-                assertTrue(state.trusted)
-                assertEquals("核实您的身份", state.purpose)
-                assertEquals(listOf("姓名", "已满18周岁", "身份证号码"), state.fields.map { f -> f.label })
-                val idNumber = state.fields.single { f -> f.path == "id_number" }
-                assertTrue(idNumber.sensitive && !idNumber.on && !idNumber.required)
-                assertTrue(state.sensitive, "the PIPL sensitive flag is shown")
-                assertEquals("最多使用 2 次", state.usesText)
-                assertTrue(state.canApprove)
-            }
-        }
-    }
+    /** A citizen with an ID card, a registered bank and its request, loaded for review. */
+    private class Reviewing(
+        val session: SatchelSession,
+        val spaceId: String,
+        val card: CardView,
+        val bank: RelyingParty,
+        val jws: String,
+        val review: ReviewModel,
+        val endpoint: ResponseEndpoint,
+    )
 
-    @Test
-    fun aSensitiveFieldNeedsItsOwnConsent(): Unit = runBlocking {
-        val (session, spaceId) = citizen()
-        session.use {
-            val card = WalletModel(it, spaceId, zh).receive(Env.offer()).getOrThrow()
-            ResponseEndpoint().use { endpoint ->
-                val review = ReviewModel(it, spaceId, zh)
-                review.load(request(Env.bank(), it.wallet.credential(card.id).vct, endpoint.uri))
-                review.toggle("id_number")
-                assertFalse(review.states.value!!.canApprove, "switched on without its separate consent")
-                assertTrue(review.approve().isFailure)
-                review.consentSeparately("id_number")
-                assertTrue(review.states.value!!.canApprove)
-            }
-        }
-    }
-
-    @Test
-    fun approvingASubsetShowsTheBankOnlyThat(): Unit = runBlocking {
+    private fun reviewing(block: suspend (Reviewing) -> Unit): Unit = runBlocking {
         val (session, spaceId) = citizen()
         session.use {
             val card = WalletModel(it, spaceId, zh).receive(Env.offer()).getOrThrow()
@@ -135,82 +105,84 @@ class CitizenJourneyTest {
             ResponseEndpoint().use { endpoint ->
                 val jws = request(bank, it.wallet.credential(card.id).vct, endpoint.uri)
                 val review = ReviewModel(it, spaceId, zh)
-                review.load(jws)
-                review.toggle("age_over_18")
-                assertFalse(review.states.value!!.canApprove, "a required field is off")
-                review.toggle("age_over_18")
-                review.approve().getOrThrow()
-                val posted = endpoint.next()
-                val verified = bank.verifyResponse(jws, posted, it.registry())
-                assertTrue(verified.claimsJson.contains("王小明"))
-                assertFalse(verified.claimsJson.contains("440106"), "the ID number was not approved")
+                review.load("openid4vp://?client_id=${Env.BANK}&request=$jws")
+                block(Reviewing(it, spaceId, card, bank, jws, review, endpoint))
             }
         }
     }
 
     @Test
-    fun refusingKeepsASignedRefusal(): Unit = runBlocking {
-        val (session, spaceId) = citizen()
-        session.use {
-            val card = WalletModel(it, spaceId, zh).receive(Env.offer()).getOrThrow()
-            ResponseEndpoint().use { endpoint ->
-                val review = ReviewModel(it, spaceId, zh)
-                review.load(request(Env.bank(), it.wallet.credential(card.id).vct, endpoint.uri))
-                review.refuse().getOrThrow()
-            }
-            assertEquals(1u, ConsentLogModel(it, spaceId).verify().records)
-        }
+    fun reviewShowsWhoAsksThePurposeTheFieldsAndTheFlags() = reviewing { r ->
+        val state = r.review.states.value!!
+        assertEquals("示例银行 Example Bank", state.relyingParty)
+        assertTrue(state.trusted)
+        assertEquals("核实您的身份", state.purpose)
+        assertEquals(listOf("姓名", "已满18周岁", "身份证号码"), state.fields.map { f -> f.label })
+        val idNumber = state.fields.single { f -> f.path == "id_number" }
+        assertTrue(idNumber.sensitive && !idNumber.on && !idNumber.required)
+        assertTrue(state.sensitive, "the PIPL sensitive flag is shown")
+        assertEquals("最多使用 2 次", state.usesText)
+        assertTrue(state.canApprove)
     }
 
     @Test
-    fun theWholeJourneyEndsWithARefusedUse(): Unit = runBlocking {
-        val (session, spaceId) = citizen()
-        session.use {
-            val card = WalletModel(it, spaceId, zh).receive(Env.offer()).getOrThrow()
-            val bank = Env.bank()
-            ResponseEndpoint().use { endpoint ->
-                val jws = request(bank, it.wallet.credential(card.id).vct, endpoint.uri)
-                val review = ReviewModel(it, spaceId, zh)
-                review.load(jws)
-                val approved = review.approve().getOrThrow()
-                val verified = bank.verifyResponse(jws, endpoint.next(), it.registry())
-                val use = bank.recordUse(verified.id, "IdentityVerification")
-                it.wallet.recordUseReceipt(approved.authorizationId, use.receipt)
-
-                val consents = AuthorizationsModel(it, spaceId, zh)
-                val listed = consents.refresh().single()
-                assertEquals("已使用 1 / 2 次", listed.usesText)
-                assertEquals(AuthorizationState.ACTIVE, listed.state)
-
-                val timeline = TraceModel(it, zh).timeline(card.id).map { e -> e.what }
-                assertEquals(listOf("签发", "存入钱包", "出示", "授权使用", "被使用"), timeline)
-
-                val uri = consents.withdraw(approved.authorizationId).getOrThrow()
-                assertEquals("已撤回", consents.states.value.single().stateText)
-                bank.fetchStatusList(uri, null)
-                val refused = runCatching { bank.recordUse(verified.id, "IdentityVerification") }.exceptionOrNull()
-                assertIs<SatchelException.Rejected>(refused)
-                assertEquals("撤回授权", TraceModel(it, zh).timeline(card.id).last().what)
-            }
-        }
+    fun aSensitiveFieldNeedsItsOwnConsent() = reviewing { r ->
+        r.review.toggle("id_number")
+        assertFalse(r.review.states.value!!.canApprove, "switched on without its separate consent")
+        assertTrue(r.review.approve().isFailure)
+        r.review.consentSeparately("id_number")
+        assertTrue(r.review.states.value!!.canApprove)
     }
 
     @Test
-    fun theConsentLogVerifiesAndIsAnchored(): Unit = runBlocking {
-        val (session, spaceId) = citizen()
-        session.use {
-            val card = WalletModel(it, spaceId, zh).receive(Env.offer()).getOrThrow()
-            ResponseEndpoint().use { endpoint ->
-                val review = ReviewModel(it, spaceId, zh)
-                review.load(request(Env.bank(), it.wallet.credential(card.id).vct, endpoint.uri))
-                review.approve().getOrThrow()
-            }
-            val log = ConsentLogModel(it, spaceId)
-            assertTrue(log.verify().verified)
-            val anchored = log.anchor(Env.logKey())
-            assertEquals(1u, anchored.anchoredRecords)
-            assertNotNull(anchored.checkpointSize)
-        }
+    fun approvingASubsetShowsTheBankOnlyThat() = reviewing { r ->
+        r.review.toggle("age_over_18")
+        assertFalse(r.review.states.value!!.canApprove, "a required field is off")
+        r.review.toggle("age_over_18")
+        r.review.approve().getOrThrow()
+        val verified = r.bank.verifyResponse(r.jws, r.endpoint.next(), r.session.registry())
+        assertTrue(verified.claimsJson.contains("王小明"))
+        assertFalse(verified.claimsJson.contains("440106"), "the ID number was not approved")
+    }
+
+    @Test
+    fun refusingKeepsASignedRefusal() = reviewing { r ->
+        r.review.refuse().getOrThrow()
+        assertEquals(1u, ConsentLogModel(r.session, r.spaceId).verify().records)
+    }
+
+    @Test
+    fun theWholeJourneyEndsWithARefusedUse() = reviewing { r ->
+        val it = r.session
+        val approved = r.review.approve().getOrThrow()
+        val verified = r.bank.verifyResponse(r.jws, r.endpoint.next(), it.registry())
+        val use = r.bank.recordUse(verified.id, "IdentityVerification")
+        it.wallet.recordUseReceipt(approved.authorizationId, use.receipt)
+
+        val consents = AuthorizationsModel(it, r.spaceId, zh)
+        val listed = consents.refresh().single()
+        assertEquals("已使用 1 / 2 次", listed.usesText)
+        assertEquals(AuthorizationState.ACTIVE, listed.state)
+
+        val timeline = TraceModel(it, zh).timeline(r.card.id).map { e -> e.what }
+        assertEquals(listOf("签发", "存入钱包", "出示", "授权使用", "被使用"), timeline)
+
+        val uri = consents.withdraw(approved.authorizationId).getOrThrow()
+        assertEquals("已撤回", consents.states.value.single().stateText)
+        r.bank.fetchStatusList(uri, null)
+        val refused = runCatching { r.bank.recordUse(verified.id, "IdentityVerification") }.exceptionOrNull()
+        assertIs<SatchelException.Rejected>(refused)
+        assertEquals("撤回授权", TraceModel(it, zh).timeline(r.card.id).last().what)
+    }
+
+    @Test
+    fun theConsentLogVerifiesAndIsAnchored() = reviewing { r ->
+        r.review.approve().getOrThrow()
+        val log = ConsentLogModel(r.session, r.spaceId)
+        assertTrue(log.verify().verified)
+        val anchored = log.anchor(Env.logKey())
+        assertEquals(1u, anchored.anchoredRecords)
+        assertNotNull(anchored.checkpointSize)
     }
 
     @Test
