@@ -179,8 +179,17 @@ pub(crate) fn run_export(wallet: PathBuf, space: String, out: PathBuf) -> CmdRes
 }
 
 pub(crate) fn run_import(wallet: PathBuf, file: PathBuf) -> CmdResult {
-    let bytes = std::fs::read(&file)
-        .map_err(|e| Failure(format!("cannot read {}: {e}", file.display())))?;
+    let cannot = |e: std::io::Error| Failure(format!("cannot read {}: {e}", file.display()));
+    // Bounded before reading: an export is never larger.
+    if std::fs::metadata(&file).map_err(cannot)?.len()
+        > satchel_core::wallet::MAX_EXPORT_BYTES as u64
+    {
+        return Err(Failure(format!(
+            "{} is larger than any Satchel export",
+            file.display()
+        )));
+    }
+    let bytes = std::fs::read(&file).map_err(cannot)?;
     let w = wallet_cmd::open(&wallet, true)?;
     let r = w.import_space(&bytes, &export_passphrase(false)?)?;
     println!(

@@ -196,6 +196,25 @@ fn two_wallets_join_sync_remove_export_and_import() {
         out.starts_with(&format!("imported space {space} (1 credentials")),
         "{out}"
     );
+    // A file larger than any export is refused before it is read.
+    std::fs::File::create(d.join("huge.satchel"))
+        .unwrap()
+        .set_len(257 << 20)
+        .unwrap();
+    let (huge, _, err) = with_export_pass(
+        d,
+        &[
+            "space",
+            "import",
+            "--wallet",
+            "c.db",
+            "--file",
+            "huge.satchel",
+        ],
+        "a long export passphrase",
+    );
+    assert_eq!(huge, 1);
+    assert!(err.contains("larger than any"), "{err}");
     // The export file is never overwritten.
     let (again, _, _) = with_export_pass(
         d,

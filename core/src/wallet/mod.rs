@@ -27,7 +27,7 @@ use std::{
 
 pub use devices::{DeviceEntry, EnrolmentOffer};
 pub use observe::{Observation, WalletChange, WalletObserver};
-pub use portable::{ImportReport, EXPORT_FORMAT};
+pub use portable::{ImportReport, EXPORT_FORMAT, MAX_EXPORT_BYTES};
 use records::TrustedIssuer;
 pub use records::{
     AuthorizationState, Credential, CredentialFilter, CredentialStatus, Member, MemberRole, Space,
