@@ -8,12 +8,12 @@ use std::{
 };
 
 use clap::{Parser, Subcommand};
+use fuzz::fuzz;
+use jvm::{android_model_test, ensure_kotlin_tools, kotlin_classpath, kotlin_test};
 
-const KOTLIN_VERSION: &str = "2.4.20";
-const JNA_JAR: &str = "/usr/share/java/jna.jar";
-const JUNIT_CONSOLE: &str = "/usr/share/java/junit-platform-console-standalone.jar";
-const JUNIT_API: &str = "/usr/share/java/junit-jupiter-api.jar";
-const GENERATED_KOTLIN: &str = "target/bindings/kotlin/app/satchel/satchel_ffi.kt";
+mod fuzz;
+mod jvm;
+
 /// Hand-written Kotlin shipped with the generated code (e.g. `Flow` adapters).
 const KOTLIN_SOURCES: &str = "bindings/kotlin";
 const APPLE_TARGETS: [&str; 3] = [
@@ -62,7 +62,7 @@ enum Task {
     },
 }
 
-type Result<T = ()> = std::result::Result<T, String>;
+pub(crate) type Result<T = ()> = std::result::Result<T, String>;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -98,7 +98,7 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_default()
 }
 
-fn run(cmd: &mut Command) -> Result {
+pub(crate) fn run(cmd: &mut Command) -> Result {
     eprintln!("xtask: $ {}", describe(cmd));
     let status = cmd
         .status()
@@ -119,11 +119,11 @@ fn describe(cmd: &Command) -> String {
     s
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
-fn have(program: &str) -> bool {
+pub(crate) fn have(program: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {program} >/dev/null 2>&1")])
         .status()
@@ -223,35 +223,7 @@ fn bindings_for(profile: &str) -> Result<PathBuf> {
     Ok(lib)
 }
 
-/// Installs JNA and JUnit from Debian, and kotlinc from npm, when missing.
-fn ensure_kotlin_tools() -> Result<PathBuf> {
-    if !have("java") || !Path::new(JNA_JAR).exists() || !Path::new(JUNIT_CONSOLE).exists() {
-        apt_install(&["default-jdk-headless", "libjna-java", "junit5"])?;
-    }
-    let home = PathBuf::from(format!(".tools/kotlin-{KOTLIN_VERSION}"));
-    if !home.join("bin/kotlinc").exists() {
-        if !have("npm") {
-            apt_install(&["npm"])?;
-        }
-        std::fs::create_dir_all(".tools").map_err(|e| e.to_string())?;
-        // `npm pack` + tar keeps kotlinc's executable bits (npm install may skip scripts).
-        run(Command::new("npm").args([
-            "pack",
-            &format!("kotlin-compiler@{KOTLIN_VERSION}"),
-            "--pack-destination",
-            ".tools",
-        ]))?;
-        let tgz = format!(".tools/kotlin-compiler-{KOTLIN_VERSION}.tgz");
-        std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
-        run(Command::new("tar")
-            .args(["-xzf", &tgz, "--strip-components=1", "-C"])
-            .arg(&home))?;
-        let _ = std::fs::remove_file(tgz);
-    }
-    Ok(home)
-}
-
-fn apt_install(packages: &[&str]) -> Result {
+pub(crate) fn apt_install(packages: &[&str]) -> Result {
     let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
     let apt = |args: &[&str]| {
         let mut all: Vec<&str> = sudo.to_vec();
@@ -273,145 +245,8 @@ fn is_root() -> bool {
         .is_ok_and(|o| o.stdout.starts_with(b"0"))
 }
 
-/// A `satchel-server` for the binding tests, killed on drop.
-struct TestServer {
-    child: std::process::Child,
-    url: String,
-    admin_token: String,
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> Result<u16> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| e.to_string())
-}
-
-fn start_server() -> Result<TestServer> {
-    run(cargo().args(["build", "-p", "satchel-server", "--bin", "satchel-server"]))?;
-    let dir = PathBuf::from("target/kotlin-server");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let (port, metrics) = (free_port()?, free_port()?);
-    let url = format!("http://127.0.0.1:{port}");
-    let admin_token = format!("kotlin-tests-{}", std::process::id());
-    let child = Command::new("target/debug/satchel-server")
-        .arg("--db")
-        .arg(format!("sqlite:{}", dir.join("satchel.db").display()))
-        .args([
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--metrics-listen",
-            &format!("127.0.0.1:{metrics}"),
-            "--public-url",
-            &url,
-        ])
-        .arg("--log-key-file")
-        .arg(dir.join("log.key"))
-        .arg("--operator-key-file")
-        .arg(dir.join("operator.jwk"))
-        .args(["--admin-token", &admin_token, "--demo"])
-        .spawn()
-        .map_err(|e| format!("cannot start satchel-server: {e}"))?;
-    let server = TestServer {
-        child,
-        url,
-        admin_token,
-    };
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Ok(server);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    Err("satchel-server did not start listening".into())
-}
-
-fn kotlin_test(lib: &Path) -> Result {
-    check_kotlin_checksums()?;
-    check_kotlin_suspend()?;
-    // The package (generated code and the hand-written Kotlin shipped with
-    // it), and the tests.
-    jvm_tests(
-        "kotlin",
-        &["target/bindings/kotlin", "bindings/tests/kotlin"],
-        "app.satchel.test",
-        lib,
-    )
-}
-
-/// The android-demo `model` module (pure Kotlin: the screens' state
-/// holders and use cases) and its tests, on the JVM against a real server.
-fn android_model_test(lib: &Path) -> Result {
-    jvm_tests(
-        "android-model",
-        &[
-            "target/bindings/kotlin",
-            "android-demo/model/src/main/kotlin",
-            "android-demo/model/src/test/kotlin",
-        ],
-        "app.satchel.demo.model",
-        lib,
-    )
-}
-
-/// Compiles the Kotlin under `dirs` with kotlinc and runs the JUnit tests
-/// of `package` against a satchel-server started for them; prints
-/// `<label>: N passed, N failed`.
-fn jvm_tests(label: &str, dirs: &[&str], package: &str, lib: &Path) -> Result {
-    let home = ensure_kotlin_tools()?;
-    let server = start_server()?;
-    let cp = kotlin_classpath(&home);
-    let classes = format!("target/{label}-classes");
-    let _ = std::fs::remove_dir_all(&classes);
-    let mut sources = Vec::new();
-    for dir in dirs {
-        sources.extend(files_with_extension(Path::new(dir), "kt")?);
-    }
-    run(Command::new(home.join("bin/kotlinc"))
-        .args(["-Werror", "-cp", &cp, "-d", &classes])
-        .args(&sources))?;
-    let lib_dir = lib.parent().ok_or("library has no directory")?;
-    let report = format!("target/{label}-test-report");
-    let _ = std::fs::remove_dir_all(&report);
-    let status = Command::new("java")
-        .arg(format!("-Djna.library.path={}", lib_dir.display()))
-        .arg(format!("-Dsatchel.server={}", server.url))
-        .arg(format!("-Dsatchel.admin={}", server.admin_token))
-        .args([
-            "-jar",
-            JUNIT_CONSOLE,
-            "--disable-banner",
-            "--details=tree",
-            "--reports-dir",
-            &report,
-        ])
-        .args([
-            "-cp",
-            &format!("{classes}:{cp}"),
-            "--select-package",
-            package,
-        ])
-        .status()
-        .map_err(|e| format!("cannot start java: {e}"))?;
-    let (passed, failed) = junit_counts(&report);
-    println!("{label}: {passed} passed, {failed} failed");
-    if status.success() && failed == 0 && passed > 0 {
-        Ok(())
-    } else {
-        Err(format!("{label} tests failed"))
-    }
-}
-
 /// Every file under `dir` (recursively) whose name ends in `.ext`, sorted.
-fn files_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
+pub(crate) fn files_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(d) = pending.pop() {
@@ -426,29 +261,6 @@ fn files_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
     }
     out.sort();
     Ok(out)
-}
-
-/// The generated Kotlin must carry the fixes for uniffi-rs issue 2939
-/// (false API checksum mismatches on 32-bit ARM and AArch64 Android): the
-/// checksum is read as an `Int` and masked to 16 bits. See ADR 0005.
-fn check_kotlin_checksums() -> Result {
-    let kotlin = std::fs::read_to_string(GENERATED_KOTLIN).map_err(|e| e.to_string())?;
-    let checks = kotlin
-        .lines()
-        .filter(|l| l.contains("uniffi_satchel_ffi_checksum_"))
-        .filter(|l| l.contains("!="))
-        .collect::<Vec<_>>();
-    if checks.is_empty() {
-        return Err("no checksum checks found in the generated Kotlin".into());
-    }
-    if let Some(bad) = checks.iter().find(|l| !l.contains("and 0xFFFF")) {
-        return Err(format!(
-            "generated Kotlin compares an unmasked checksum (uniffi-rs issue 2939): {}",
-            bad.trim()
-        ));
-    }
-    println!("kotlin: {} checksum checks masked to 16 bits", checks.len());
-    Ok(())
 }
 
 /// The release library with symbols (same code as the shipped, stripped one).
@@ -534,81 +346,6 @@ fn crate_of(symbol: &str) -> String {
     }
 }
 
-/// Runs each cargo-fuzz target for `seconds`, prints executions and
-/// findings per target, and copies every crash into
-/// `fuzz/regressions/<target>/` (which the normal test suite runs).
-fn fuzz(seconds: u64, only: Option<&str>) -> Result {
-    let fuzz_ok = Command::new("cargo")
-        .args(["+nightly", "fuzz", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !fuzz_ok {
-        run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]))?;
-    }
-    let mut targets: Vec<String> = files_with_extension(Path::new("fuzz/fuzz_targets"), "rs")?
-        .iter()
-        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
-        .filter(|t| only.is_none_or(|o| o == t))
-        .collect();
-    targets.sort();
-    if targets.is_empty() {
-        return Err("no such fuzz target".into());
-    }
-    let mut failed = Vec::new();
-    for t in &targets {
-        let corpus = format!("fuzz/corpus/{t}");
-        std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
-        let out = Command::new("cargo")
-            .current_dir("fuzz")
-            .args(["+nightly", "fuzz", "run", t])
-            .arg(format!("corpus/{t}"))
-            .arg(format!("seeds/{t}"))
-            .args([
-                "--",
-                &format!("-max_total_time={seconds}"),
-                "-print_final_stats=1",
-                "-rss_limit_mb=2048",
-                "-timeout=10",
-            ])
-            .output()
-            .map_err(|e| format!("cargo fuzz: {e}"))?;
-        let log = String::from_utf8_lossy(&out.stderr);
-        let execs = log
-            .lines()
-            .find_map(|l| l.strip_prefix("stat::number_of_executed_units:"))
-            .map(str::trim)
-            .unwrap_or("?");
-        let mut crashes = 0;
-        if let Ok(entries) = std::fs::read_dir(format!("fuzz/artifacts/{t}")) {
-            let keep = PathBuf::from(format!("fuzz/regressions/{t}"));
-            for e in entries.flatten() {
-                std::fs::create_dir_all(&keep).map_err(|e| e.to_string())?;
-                let name = e.file_name();
-                std::fs::copy(e.path(), keep.join(&name)).map_err(|e| e.to_string())?;
-                let _ = std::fs::remove_file(e.path());
-                crashes += 1;
-            }
-        }
-        println!("fuzz: {t:<18} {seconds:>4} s  {execs:>12} executions  {crashes} crashes");
-        if !out.status.success() || crashes > 0 {
-            if crashes == 0 {
-                eprintln!(
-                    "{}",
-                    log.lines().rev().take(20).collect::<Vec<_>>().join("\n")
-                );
-            }
-            failed.push(t.clone());
-        }
-    }
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "fuzzing found problems in {failed:?}; inputs saved in fuzz/regressions/"
-        ))
-    }
-}
-
 /// Runs the JVM-side FFI benchmark on the release library.
 fn bench_ffi() -> Result {
     let home = ensure_kotlin_tools()?;
@@ -632,81 +369,6 @@ fn bench_ffi() -> Result {
             &format!("{classes}:{cp}"),
             "app.satchel.bench.AsyncCallBenchKt",
         ]))
-}
-
-fn kotlin_classpath(home: &Path) -> String {
-    let jars = [
-        "kotlin-stdlib",
-        "kotlin-test",
-        "kotlin-test-junit5",
-        "kotlinx-coroutines-core-jvm",
-    ];
-    let mut cp: Vec<String> = jars
-        .iter()
-        .map(|j| format!("{}/lib/{j}.jar", home.display()))
-        .collect();
-    cp.extend([JNA_JAR.to_string(), JUNIT_API.to_string()]);
-    cp.join(":")
-}
-
-/// Calls that do no I/O and may stay synchronous; every other method of the
-/// objects below must be `suspend` in the generated Kotlin (network, key
-/// store or database behind it). See ADR 0004.
-const SYNC_ALLOWED: &[(&str, &[&str])] = &[
-    ("Wallet", &["observe"]),
-    ("SatchelServer", &[]),
-    (
-        "RelyingParty",
-        &["createRequest", "publicJwk", "updateStatusList"],
-    ),
-];
-
-fn check_kotlin_suspend() -> Result {
-    let kotlin = std::fs::read_to_string(GENERATED_KOTLIN).map_err(|e| e.to_string())?;
-    let mut checked = 0;
-    for (object, allowed) in SYNC_ALLOWED {
-        let start = format!("public interface {object}Interface {{");
-        let body = kotlin
-            .split_once(&start)
-            .and_then(|(_, rest)| rest.split_once("\n}"))
-            .map(|(body, _)| body)
-            .ok_or_else(|| format!("no {object} interface in the generated Kotlin"))?;
-        for line in body.lines().map(str::trim) {
-            let Some(rest) = line
-                .strip_prefix("fun `")
-                .or(line.strip_prefix("suspend fun `"))
-            else {
-                continue;
-            };
-            let name = rest.split('`').next().unwrap_or_default();
-            checked += 1;
-            if !line.starts_with("suspend ") && !allowed.contains(&name) {
-                return Err(format!(
-                    "{object}.{name} is not suspend in the generated Kotlin"
-                ));
-            }
-        }
-    }
-    println!(
-        "kotlin: {checked} methods of Wallet, SatchelServer and RelyingParty checked for suspend"
-    );
-    Ok(())
-}
-
-/// Counts test cases in JUnit's XML report.
-fn junit_counts(dir: &str) -> (usize, usize) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return (0, 0);
-    };
-    let (mut total, mut failed) = (0, 0);
-    for e in entries.flatten() {
-        let Ok(xml) = std::fs::read_to_string(e.path()) else {
-            continue;
-        };
-        total += xml.matches("<testcase ").count();
-        failed += xml.matches("<failure").count() + xml.matches("<error").count();
-    }
-    (total - failed.min(total), failed)
 }
 
 fn swift_check() -> Result {

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::*;
 use crate::{
-    sd_jwt::{issue, IssueOptions},
+    sd_jwt::{self, issue, ClaimPath, IssueOptions, VerifyOptions},
     KeyStore, Signer, SoftwareKey, SoftwareKeyStore,
 };
 
