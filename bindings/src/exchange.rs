@@ -72,3 +72,10 @@ pub async fn post_response(
     })
     .await
 }
+
+/// Whether the claim at a dotted `path` is sensitive personal information
+/// (PIPL art. 28), so a wallet asks a separate consent for it (art. 29).
+#[uniffi::export]
+pub fn is_sensitive_claim(path: String) -> bool {
+    authz::is_sensitive_claim(&path)
+}

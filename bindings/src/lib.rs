@@ -26,7 +26,7 @@ pub use devices::{
     DeviceInfo, EnrolmentOffer, ImportReport, SyncListener, SyncProgress, SyncReport,
 };
 pub use error::{KeyStoreError, SatchelError};
-pub use exchange::{fetch_request, post_response};
+pub use exchange::{fetch_request, is_sensitive_claim, post_response};
 pub use keystore::{file_key_store, in_memory_key_store, KeyAlgorithm, PlatformKeyStore};
 pub use observe::{ListenerError, WalletChange, WalletListener, WalletSubscription};
 pub use records::{

@@ -74,6 +74,26 @@ pub fn dpv_term(term: &str, known: &[&str]) -> Option<String> {
     known.contains(&t).then(|| t.to_owned())
 }
 
+/// Claim names that carry sensitive personal information (PIPL art. 28:
+/// identity numbers, biometrics, health, financial accounts, whereabouts,
+/// and what identifies a person's birth and home). A wallet asks a separate
+/// consent for each such field (art. 29).
+pub const SENSITIVE_CLAIMS: &[&str] = &[
+    "id_number",
+    "birthdate",
+    "address",
+    "biometrics",
+    "health",
+    "bank_account",
+    "location",
+];
+
+/// Whether the claim at a dotted `path` is sensitive personal information
+/// (its last segment is one of [`SENSITIVE_CLAIMS`]).
+pub fn is_sensitive_claim(path: &str) -> bool {
+    SENSITIVE_CLAIMS.contains(&path.rsplit('.').next().unwrap_or(path))
+}
+
 /// PIPL separate-consent flags (art. 23, 29, 39).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PiplFlags {
@@ -202,5 +222,19 @@ pub enum AuthzError {
 impl From<rusqlite::Error> for AuthzError {
     fn from(e: rusqlite::Error) -> Self {
         AuthzError::Storage(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_sensitive_claim;
+
+    #[test]
+    fn sensitive_claims_by_their_last_segment() {
+        assert!(is_sensitive_claim("id_number"));
+        assert!(is_sensitive_claim("holder.address"));
+        assert!(!is_sensitive_claim("name"));
+        assert!(!is_sensitive_claim("address.country_code"));
+        assert!(!is_sensitive_claim(""));
     }
 }

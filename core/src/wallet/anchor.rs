@@ -86,16 +86,7 @@ fn exchange_fail(context: &'static str) -> impl Fn(ClientError) -> WalletError {
 
 impl Wallet {
     fn anchor_state(&self, space_id: &str) -> Result<Option<AnchorState>, WalletError> {
-        let sealed: Option<Vec<u8>> = lock(&self.reader)
-            .query_row(
-                "SELECT sealed FROM anchors WHERE space_id = ?1",
-                [space_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        sealed
-            .map(|s| self.open_record("anchors", space_id, &s))
-            .transpose()
+        self.open_space_row(&lock(&self.reader), "anchors", space_id)
     }
 
     fn leaves(state: &AnchorState, records: &[String]) -> Result<Vec<Hash>, WalletError> {

@@ -2,12 +2,12 @@
 //! enrolled one approves, the person compares one code on both screens;
 //! devices are listed and removed, and a removal rotates the sync key.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{
-    lock, records::SpaceDevice, sync::SyncKeys, Space, SpaceKind, Wallet, WalletChange, WalletError,
+    records::SpaceDevice, sync::SyncKeys, Space, SpaceKind, Wallet, WalletChange, WalletError,
 };
 use crate::{
     b64,
@@ -76,14 +76,6 @@ fn server_error(e: ClientError) -> WalletError {
 }
 
 impl Wallet {
-    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, WalletError> {
-        Ok(lock(&self.reader)
-            .query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
-                r.get(0)
-            })
-            .optional()?)
-    }
-
     /// This installation's HPKE key for re-keying: the secret stays sealed
     /// here; the public key goes into certificates.
     fn device_hpke(&self) -> Result<(String, HpkeSecret), WalletError> {

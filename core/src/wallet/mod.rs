@@ -256,15 +256,40 @@ impl Wallet {
 
     /// The base URL under which spaces' status lists are published.
     pub fn status_base(&self) -> String {
-        lock(&self.reader)
-            .query_row(
-                "SELECT value FROM meta WHERE name = 'status_base'",
-                [],
-                |r| r.get::<_, Vec<u8>>(0),
-            )
+        self.meta("status_base")
             .ok()
+            .flatten()
             .and_then(|v| String::from_utf8(v).ok())
             .unwrap_or_else(|| DEFAULT_STATUS_BASE.into())
+    }
+
+    /// A `meta` value, as stored.
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, WalletError> {
+        Ok(lock(&self.reader)
+            .query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// A space's one sealed row of `table` (keyed by the space id), opened,
+    /// as `conn` sees it.
+    fn open_space_row<T: DeserializeOwned>(
+        &self,
+        conn: &Connection,
+        table: &'static str,
+        space_id: &str,
+    ) -> Result<Option<T>, WalletError> {
+        let sealed: Option<Vec<u8>> = conn
+            .query_row(
+                &format!("SELECT sealed FROM {table} WHERE space_id = ?1"),
+                [space_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        sealed
+            .map(|s| self.open_record(table, space_id, &s))
+            .transpose()
     }
 
     /// Sets where status lists are published (the sync server's

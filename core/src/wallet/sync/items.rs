@@ -118,16 +118,7 @@ impl Wallet {
     }
 
     fn stored_status(&self, space_id: &str) -> Result<Option<StoredStatusList>, WalletError> {
-        let sealed: Option<Vec<u8>> = lock(&self.reader)
-            .query_row(
-                "SELECT sealed FROM status_lists WHERE space_id = ?1",
-                [space_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        sealed
-            .map(|s| self.open_record("status_lists", space_id, &s))
-            .transpose()
+        self.open_space_row(&lock(&self.reader), "status_lists", space_id)
     }
 
     /// Merges one pulled item; `true` if it changed something here. When

@@ -24,7 +24,7 @@ pub(crate) use keys::{aead_key, SyncKeys};
 
 use std::collections::HashMap;
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Transaction};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
@@ -361,16 +361,8 @@ impl Wallet {
         conn: &rusqlite::Connection,
         space_id: &str,
     ) -> Result<SyncState, WalletError> {
-        let sealed: Option<Vec<u8>> = conn
-            .query_row(
-                "SELECT sealed FROM sync_state WHERE space_id = ?1",
-                [space_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(sealed
-            .map(|s| self.open_record("sync_state", space_id, &s))
-            .transpose()?
+        Ok(self
+            .open_space_row(conn, "sync_state", space_id)?
             .unwrap_or_default())
     }
 

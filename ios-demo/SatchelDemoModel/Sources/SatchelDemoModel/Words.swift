@@ -49,11 +49,8 @@ public enum Words {
         }
     }
 
-    /// Sensitive personal information (PIPL art. 28): its own consent (art. 29).
-    public static func isSensitive(_ path: String) -> Bool {
-        let leaf = path.split(separator: ".").last.map(String.init) ?? path
-        return ["id_number", "birthdate", "address", "biometrics", "health", "bank_account", "location"].contains(leaf)
-    }
+    /// Sensitive personal information (PIPL art. 28; the rule is Satchel's): its own consent (art. 29).
+    public static func isSensitive(_ path: String) -> Bool { isSensitiveClaim(path: path) }
 
     public static func credentialType(_ vct: String, _ lang: Language) -> String {
         if vct.hasSuffix("resident-id-card") || vct.hasSuffix("id-card") { return pick(lang, "居民身份证", "Resident ID card") }

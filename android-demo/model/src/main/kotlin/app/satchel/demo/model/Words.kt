@@ -3,6 +3,7 @@ package app.satchel.demo.model
 import app.satchel.AuthorizationState
 import app.satchel.CredentialStatus
 import app.satchel.ProvenanceActivity
+import app.satchel.isSensitiveClaim
 
 /** The two languages the apps speak. */
 enum class Language { ZH, EN }
@@ -49,13 +50,8 @@ object Words {
         else -> path
     }
 
-    /**
-     * Sensitive personal information (PIPL art. 28: identity numbers,
-     * biometrics, health, finance, location, and data of minors): each such
-     * field needs its own, separate consent (art. 29).
-     */
-    fun isSensitive(path: String): Boolean =
-        path.substringAfterLast('.') in setOf("id_number", "birthdate", "address", "biometrics", "health", "bank_account", "location")
+    /** Sensitive personal information (PIPL art. 28; the rule is Satchel's): its own separate consent. */
+    fun isSensitive(path: String): Boolean = isSensitiveClaim(path)
 
     /** A credential type (its `vct`) in plain words. */
     fun credentialType(vct: String, lang: Language): String = when {
