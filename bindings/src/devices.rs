@@ -243,3 +243,10 @@ impl Wallet {
         .await
     }
 }
+
+/// The largest file `import_space` accepts, in bytes: an app reading a
+/// picked file stops there instead of loading something larger.
+#[uniffi::export]
+pub fn max_export_bytes() -> u64 {
+    core::wallet::MAX_EXPORT_BYTES as u64
+}

@@ -80,6 +80,15 @@ impl SatchelServer {
             .await
     }
 
+    /// The transparency log's verifier key as this server announces it
+    /// (`name+hash+key`). Trusting it is trust on first use: pin the key in
+    /// the app's configuration when the server is known, or keep the one
+    /// fetched the first time and pass it to `anchor_consent_log`.
+    pub async fn log_key(&self) -> Result<String, SatchelError> {
+        let client = self.client.clone();
+        run(move || Ok(client.log_key()?.encode())).await
+    }
+
     /// Publishes a status list token of a space (e.g. the one a withdrawal
     /// returned).
     pub async fn publish_status_list(

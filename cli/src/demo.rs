@@ -18,7 +18,6 @@ use satchel_core::{
     delegation::DelegationScope,
     issuance::CredentialOffer,
     net::HttpsTransport,
-    note::NoteVerifier,
     registry::{RegisteredRelyingParty, Registry},
     sd_jwt::ClaimPath,
     unix_now, Jwk, KeyStore, KeyStoreSigner, MemberRole, SoftwareKey, SoftwareKeyStore, SpaceKind,
@@ -403,8 +402,7 @@ fn story(dir: &std::path::Path) -> CmdResult {
     );
 
     // 8. Anchor the consent log.
-    let key = phone.call("GET", "/v1/log/key", None)?;
-    let verifier = NoteVerifier::parse(key["verifier_key"].as_str().unwrap_or_default())?;
+    let verifier = phone.log_key()?;
     let report = wallet.anchor_consent_log(&space.id, &phone, &verifier)?;
     let states: Vec<String> = wallet
         .verify_consent_log(&space.id)?

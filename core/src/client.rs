@@ -318,6 +318,17 @@ impl ServerClient {
             .ok_or_else(|| ClientError::Malformed("indices".into()))
     }
 
+    /// The log's verifier key as the server announces it. Trusting it is
+    /// trust on first use: an app that knows its server pins the key in its
+    /// configuration instead, and an app that fetched it keeps it.
+    pub fn log_key(&self) -> Result<NoteVerifier, ClientError> {
+        let v = self.call("GET", "/v1/log/key", None)?;
+        v.get("verifier_key")
+            .and_then(Value::as_str)
+            .and_then(|k| NoteVerifier::parse(k).ok())
+            .ok_or_else(|| ClientError::Malformed("verifier_key".into()))
+    }
+
     /// Fetches and verifies the latest checkpoint.
     pub fn checkpoint(&self, verifier: &NoteVerifier) -> Result<Checkpoint, ClientError> {
         self.checkpoint_note(verifier).map(|(c, _)| c)

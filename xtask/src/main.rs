@@ -7,16 +7,18 @@ use std::{
     process::{Command, ExitCode},
 };
 
+use apps::{android, android_check, swift_check, xcframework};
 use clap::{Parser, Subcommand};
 use fuzz::fuzz;
 use jvm::{android_model_test, ensure_kotlin_tools, kotlin_classpath, kotlin_test};
 
+mod apps;
 mod fuzz;
 mod jvm;
 
 /// Hand-written Kotlin shipped with the generated code (e.g. `Flow` adapters).
 const KOTLIN_SOURCES: &str = "bindings/kotlin";
-const APPLE_TARGETS: [&str; 3] = [
+pub(crate) const APPLE_TARGETS: [&str; 3] = [
     "aarch64-apple-ios",
     "aarch64-apple-ios-sim",
     "aarch64-apple-darwin",
@@ -45,6 +47,10 @@ enum Task {
     AndroidModelTest,
     /// Syntax-check the generated Swift, the Swift package sources and the C header.
     SwiftCheck,
+    /// ktlint and a syntax check on every Kotlin file of android-demo (the app included).
+    AndroidCheck,
+    /// Build the Android native libraries (cargo-ndk; needs the NDK) and target/android/satchel.aar.
+    Android,
     /// (macOS) Build SatchelFFI.xcframework for iOS, the simulator and macOS.
     Xcframework,
     /// Build the release FFI library; print its stripped size and what each crate adds.
@@ -77,6 +83,8 @@ fn main() -> ExitCode {
         Task::KotlinTest => bindings(false).and_then(|lib| kotlin_test(&lib)),
         Task::AndroidModelTest => bindings(false).and_then(|lib| android_model_test(&lib)),
         Task::SwiftCheck => bindings(false).and_then(|_| swift_check()),
+        Task::AndroidCheck => android_check(),
+        Task::Android => android(),
         Task::Xcframework => xcframework(),
         Task::Size => size(),
         Task::BenchFfi => bench_ffi(),
@@ -144,6 +152,7 @@ fn test_all() -> Result {
     let lib = bindings(false)?;
     kotlin_test(&lib)?;
     android_model_test(&lib)?;
+    android_check()?;
     swift_check()?;
     eprintln!("xtask: all tests passed");
     Ok(())
@@ -369,109 +378,4 @@ fn bench_ffi() -> Result {
             &format!("{classes}:{cp}"),
             "app.satchel.bench.AsyncCallBenchKt",
         ]))
-}
-
-fn swift_check() -> Result {
-    let ok = Command::new("python3")
-        .args(["-c", "import tree_sitter, tree_sitter_swift"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        run(Command::new("python3").args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "tree-sitter==0.26.0",
-            "tree-sitter-swift==0.7.4",
-        ]))?;
-    }
-    let mut files = vec![
-        PathBuf::from("target/bindings/swift/Satchel.swift"),
-        PathBuf::from("bindings/swift/Package.swift"),
-    ];
-    for dir in [
-        "bindings/swift/Sources/Satchel",
-        "bindings/swift/Tests/SatchelTests",
-        "ios-demo/SatchelDemo",
-        "ios-demo/SatchelDemoModel",
-    ] {
-        if Path::new(dir).exists() {
-            files.extend(
-                files_with_extension(Path::new(dir), "swift")?
-                    .into_iter()
-                    // The generated file is checked from target/ above.
-                    .filter(|p| !p.ends_with("Sources/Satchel/Satchel.swift")),
-            );
-        }
-    }
-    run(Command::new("python3")
-        .arg("bindings/swift/check_syntax.py")
-        .args(&files))?;
-    if !have("gcc") {
-        apt_install(&["gcc"])?;
-    }
-    // Include the header from a file, as Swift's module map does, so
-    // `#pragma once` is not in the main file.
-    let probe = "target/bindings/swift/header_check.c";
-    std::fs::write(probe, "#include \"SatchelFFI.h\"\n").map_err(|e| e.to_string())?;
-    run(Command::new("gcc").args([
-        "-fsyntax-only",
-        "-Wall",
-        "-Werror",
-        "-D_Nullable=",
-        "-D_Nonnull=",
-        probe,
-    ]))?;
-    println!("swift: syntax ok ({} files and the C header)", files.len());
-    Ok(())
-}
-
-fn xcframework() -> Result {
-    if !cfg!(target_os = "macos") {
-        return Err("the XCFramework needs Xcode: run `cargo xtask xcframework` on macOS".into());
-    }
-    for t in APPLE_TARGETS {
-        run(Command::new("rustup").args(["target", "add", t]))?;
-        run(cargo().args([
-            "build",
-            "-p",
-            "satchel-ffi",
-            "--lib",
-            "--release",
-            "--target",
-            t,
-        ]))?;
-    }
-    bindings(true)?;
-    let headers = PathBuf::from("target/xcframework-headers");
-    let _ = std::fs::remove_dir_all(&headers);
-    std::fs::create_dir_all(&headers).map_err(|e| e.to_string())?;
-    std::fs::copy(
-        "target/bindings/swift/SatchelFFI.h",
-        headers.join("SatchelFFI.h"),
-    )
-    .map_err(|e| e.to_string())?;
-    // Xcode looks for `module.modulemap` inside each slice's headers.
-    std::fs::copy(
-        "target/bindings/swift/SatchelFFI.modulemap",
-        headers.join("module.modulemap"),
-    )
-    .map_err(|e| e.to_string())?;
-    let out = "bindings/swift/SatchelFFI.xcframework";
-    let _ = std::fs::remove_dir_all(out);
-    let mut cmd = Command::new("xcodebuild");
-    cmd.arg("-create-xcframework");
-    for t in APPLE_TARGETS {
-        cmd.args([
-            "-library",
-            &format!("target/{t}/release/libsatchel_ffi.a"),
-            "-headers",
-        ])
-        .arg(&headers);
-    }
-    cmd.args(["-output", out]);
-    run(&mut cmd)?;
-    println!("xcframework: {out}");
-    Ok(())
 }

@@ -45,7 +45,10 @@ class WalletModel(private val session: SatchelSession, private val spaceId: Stri
     /** Keeps the cards fresh while `scope` lives (every committed change). */
     fun follow(scope: CoroutineScope) {
         session.wallet.changes()
-            .filter { it is WalletChange.CredentialAdded || it is WalletChange.CredentialUpdated || it is WalletChange.CredentialRemoved || it is WalletChange.Synced }
+            .filter {
+                it is WalletChange.CredentialAdded || it is WalletChange.CredentialUpdated || it is WalletChange.CredentialRemoved ||
+                    it is WalletChange.Synced
+            }
             .onEach { refresh() }
             .launchIn(scope)
     }

@@ -56,10 +56,9 @@ data class TimelineEntry(val time: Long, val what: String, val who: List<String>
 
 /** "Where did my data go": the provenance timeline of a credential. */
 class TraceModel(private val session: SatchelSession, private val settings: DisplaySettings) {
-    suspend fun timeline(credentialId: String): List<TimelineEntry> =
-        session.wallet.trace(credentialId).map { e ->
-            TimelineEntry(e.time, Words.activity(e.activity, settings.language), e.agents.map { it.name ?: it.id })
-        }
+    suspend fun timeline(credentialId: String): List<TimelineEntry> = session.wallet.trace(credentialId).map { e ->
+        TimelineEntry(e.time, Words.activity(e.activity, settings.language), e.agents.map { it.name ?: it.id })
+    }
 
     /** The same as W3C PROV-JSON, to share. */
     suspend fun provJson(credentialId: String): String = session.wallet.traceProvJson(credentialId)

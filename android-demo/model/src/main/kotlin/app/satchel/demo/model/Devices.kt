@@ -1,13 +1,17 @@
 package app.satchel.demo.model
 
 import app.satchel.DeviceInfo
+import app.satchel.ImportReport
 import app.satchel.SatchelException
 import app.satchel.SyncListener
 import app.satchel.SyncProgress
 import app.satchel.SyncReport
+import app.satchel.maxExportBytes
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.withContext
 
 /** The devices screen: enrol a new device (QR + code), remove one; and sync. */
 class DevicesModel(private val session: SatchelSession) {
@@ -69,12 +73,15 @@ class DevicesModel(private val session: SatchelSession) {
     suspend fun remove(spaceId: String, deviceId: String) = session.wallet.removeDevice(spaceId, deviceId, session.server)
 
     /** One sync run (WorkManager / BGTaskScheduler call this), with progress. */
-    suspend fun sync(spaceId: String): SyncReport =
-        session.wallet.sync(spaceId, session.server, object : SyncListener {
+    suspend fun sync(spaceId: String): SyncReport = session.wallet.sync(
+        spaceId,
+        session.server,
+        object : SyncListener {
             override fun onProgress(progress: SyncProgress) {
                 this@DevicesModel.progress.value = progress
             }
-        })
+        },
+    )
 }
 
 /** Export the space (portability), and import one. */
@@ -83,4 +90,24 @@ class ExportModel(private val session: SatchelSession) {
     suspend fun export(spaceId: String, passphrase: String): ByteArray = session.wallet.exportSpace(spaceId, passphrase)
 
     suspend fun import(file: ByteArray, passphrase: String) = session.wallet.importSpace(file, passphrase)
+
+    /**
+     * Imports from a stream (a picked file), reading no more than any
+     * export can be: a larger file is refused before it fills memory.
+     */
+    suspend fun import(file: java.io.InputStream, passphrase: String): ImportReport {
+        val limit = maxExportBytes().toLong()
+        val bytes = withContext(Dispatchers.IO) {
+            val out = java.io.ByteArrayOutputStream()
+            val chunk = ByteArray(64 * 1024)
+            while (true) {
+                val n = file.read(chunk)
+                if (n < 0) break
+                out.write(chunk, 0, n)
+                if (out.size() > limit) throw SatchelException.InvalidInput("the file is larger than any exported space")
+            }
+            out.toByteArray()
+        }
+        return import(bytes, passphrase)
+    }
 }

@@ -5,6 +5,7 @@ import app.satchel.Delegation
 import app.satchel.DelegationScope
 import app.satchel.Member
 import app.satchel.MemberRole
+import app.satchel.SatchelException
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
@@ -17,8 +18,7 @@ class EnterpriseModel(private val session: SatchelSession, private val spaceId: 
     suspend fun refresh(): List<Member> = session.wallet.members(spaceId).also { members.value = it }
 
     /** Adds a member by the key of their own wallet's space (scanned from their app). */
-    suspend fun addMember(name: String, role: MemberRole, jwk: String): Member =
-        session.wallet.addMember(spaceId, name, role, jwk).also { refresh() }
+    suspend fun addMember(name: String, role: MemberRole, jwk: String): Member = session.wallet.addMember(spaceId, name, role, jwk).also { refresh() }
 
     /**
      * Delegates presenting `types` of the company's licences to an agent,
@@ -28,6 +28,13 @@ class EnterpriseModel(private val session: SatchelSession, private val spaceId: 
         val now = nowSeconds()
         return session.wallet.delegate(spaceId, memberId, DelegationScope(types, listOf(purpose), listOf(audience), now, now + days * 86_400))
     }
+
+    /**
+     * What the agent's app takes in (by QR code or by sharing): the
+     * delegation and the licence it covers, as one text. See [HandOver].
+     */
+    suspend fun handOver(delegation: Delegation, licenceId: String): String =
+        HandOver.encode(delegation.token, session.wallet.credentialToken(licenceId))
 
     /** Revokes a delegation and publishes it. */
     suspend fun revoke(delegationId: String) {
@@ -41,4 +48,30 @@ class AgentModel(private val session: SatchelSession, private val spaceId: Strin
     /** Stores the licence the company shared, verified with its issuer's registered keys. */
     suspend fun hold(licence: String, delegationToken: String): Credential =
         session.wallet.importDelegatedCredentialFrom(spaceId, licence, delegationToken, session.registry())
+
+    /** Stores what the company handed over (scanned or pasted); checked as [hold] checks it. */
+    suspend fun hold(handOver: String): Credential {
+        val (delegation, licence) = HandOver.decode(handOver)
+        return hold(licence, delegation)
+    }
+}
+
+/**
+ * The text a company hands its agent: `satchel-delegation:`, the
+ * delegation JWS, a line break, the licence as an SD-JWT. Both parts are
+ * verified by Satchel when the agent stores them; this only splits them.
+ */
+object HandOver {
+    const val PREFIX = "satchel-delegation:"
+
+    fun encode(delegation: String, licence: String) = "$PREFIX$delegation\n$licence"
+
+    /** The delegation and the licence; a readable error for anything else. */
+    fun decode(text: String): Pair<String, String> {
+        val parts = text.trim().removePrefix(PREFIX).split('\n')
+        if (!text.trim().startsWith(PREFIX) || parts.size != 2 || parts.any { it.isBlank() || it.any(Char::isWhitespace) }) {
+            throw SatchelException.InvalidInput("this is not a delegation from a company")
+        }
+        return parts[0] to parts[1]
+    }
 }

@@ -142,7 +142,9 @@ class ReviewModel(private val session: SatchelSession, private val spaceId: Stri
         }
         return try {
             val approved = session.wallet.approve(
-                spaceId, s.request, session.registry(),
+                spaceId,
+                s.request,
+                session.registry(),
                 ApprovalChoice(selections, fewerUses, null, acceptUntrusted),
             )
             postResponse(s.responseUri, approved.responseJson, session.transport())

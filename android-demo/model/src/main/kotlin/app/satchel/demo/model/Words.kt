@@ -92,8 +92,7 @@ object Words {
     }
 
     /** "used n of m" in plain words. */
-    fun uses(used: UInt, max: UInt, lang: Language): String =
-        pick(lang, "已使用 $used / $max 次", "Used $used of $max")
+    fun uses(used: UInt, max: UInt, lang: Language): String = pick(lang, "已使用 $used / $max 次", "Used $used of $max")
 
     /** A window as days from now, in plain words. */
     fun window(notAfter: Long, now: Long, lang: Language): String {

@@ -7,13 +7,13 @@ import app.satchel.RelyingParty
 import app.satchel.RequestSpec
 import app.satchel.SatchelException
 import app.satchel.SpaceKind
-import kotlinx.coroutines.runBlocking
 import kotlin.test.Test
 import kotlin.test.assertEquals
 import kotlin.test.assertFalse
 import kotlin.test.assertIs
 import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
+import kotlinx.coroutines.runBlocking
 
 /** The citizen's journey through the screens' models, against the real server. */
 class CitizenJourneyTest {
@@ -180,7 +180,9 @@ class CitizenJourneyTest {
         r.review.approve().getOrThrow()
         val log = ConsentLogModel(r.session, r.spaceId)
         assertTrue(log.verify().verified)
-        val anchored = log.anchor(Env.logKey())
+        val key = r.session.server.logKey()
+        assertEquals(Env.logKey(), key)
+        val anchored = log.anchor(key)
         assertEquals(1u, anchored.anchoredRecords)
         assertNotNull(anchored.checkpointSize)
     }

@@ -5,11 +5,11 @@ import app.satchel.MemberRole
 import app.satchel.RequestSpec
 import app.satchel.SatchelException
 import app.satchel.SpaceKind
-import kotlinx.coroutines.runBlocking
 import kotlin.test.Test
 import kotlin.test.assertEquals
 import kotlin.test.assertIs
 import kotlin.test.assertTrue
+import kotlinx.coroutines.runBlocking
 
 /** The devices, export and enterprise screens' models, against the real server. */
 class DevicesAndBusinessTest {
@@ -62,10 +62,18 @@ class DevicesAndBusinessTest {
             val file = ExportModel(old).export(space.id, "a long export passphrase")
             Env.session("new").use { fresh ->
                 assertTrue(runCatching { ExportModel(fresh).import(file, "wrong passphrase!") }.isFailure)
-                val report = ExportModel(fresh).import(file, "a long export passphrase")
+                // As the app reads a picked file: a stream, bounded by the largest export.
+                val report = ExportModel(fresh).import(file.inputStream(), "a long export passphrase")
                 assertEquals(space.id, report.space.id)
                 assertEquals(1u, report.credentials)
                 assertEquals(1, report.toReissue.size, "bound to the old phone's key")
+                val huge = object : java.io.InputStream() {
+                    override fun read(): Int = 0
+
+                    override fun read(b: ByteArray, off: Int, len: Int): Int = len
+                }
+                val refused = runCatching { ExportModel(fresh).import(huge, "a long export passphrase") }.exceptionOrNull()
+                assertIs<SatchelException.InvalidInput>(refused, "an endless file is refused, not read into memory")
             }
         }
     }
@@ -85,7 +93,12 @@ class DevicesAndBusinessTest {
                 val vct = company.wallet.credential(licence.id).vct
                 val delegation = members.delegate(member.id, listOf(vct), "IdentityVerification", Env.BANK, days = 7)
 
-                val held = AgentModel(agent, agentSpace.id).hold(licenceToken(company, licence.id), delegation.token)
+                // Handed over as the app does it: one text, by QR code or by sharing.
+                val handOver = members.handOver(delegation, licence.id)
+                for (bad in listOf("", "satchel-delegation:only-one-part", delegation.token, handOver.replace("\n", " "))) {
+                    assertIs<SatchelException.InvalidInput>(runCatching { AgentModel(agent, agentSpace.id).hold(bad) }.exceptionOrNull(), bad)
+                }
+                val held = AgentModel(agent, agentSpace.id).hold(handOver)
                 assertEquals(vct, held.vct)
 
                 val bank = Env.bank()
@@ -94,8 +107,12 @@ class DevicesAndBusinessTest {
                     val jws = bank.createRequest(
                         RequestSpec(
                             credentials = listOf(CredentialRequest("licence", listOf(vct), listOf("company_name", "uscc"), listOf())),
-                            purpose = "IdentityVerification", notBefore = now - 60, notAfter = now + 86_400, maxUses = 1u,
-                            controllerName = "示例银行 Example Bank", responseUri = endpoint.uri,
+                            purpose = "IdentityVerification",
+                            notBefore = now - 60,
+                            notAfter = now + 86_400,
+                            maxUses = 1u,
+                            controllerName = "示例银行 Example Bank",
+                            responseUri = endpoint.uri,
                         ),
                     )
                     val review = ReviewModel(agent, agentSpace.id, zh)
@@ -109,7 +126,4 @@ class DevicesAndBusinessTest {
             }
         }
     }
-
-    /** The licence as issued (the company shares it with its agent). */
-    private suspend fun licenceToken(company: SatchelSession, id: String): String = company.wallet.credentialToken(id)
 }

@@ -40,7 +40,8 @@ object Env {
     suspend fun bank(): RelyingParty {
         val bank = RelyingParty.generate(BANK, null)
         operator(
-            "PUT", "/v1/admin/relying-parties/https%3A%2F%2Fbank.demo.example",
+            "PUT",
+            "/v1/admin/relying-parties/https%3A%2F%2Fbank.demo.example",
             """{"client_id": "$BANK", "name": "示例银行 Example Bank", "keys": [${bank.publicJwk()}],
                "allowed_purposes": ["IdentityVerification"]}""",
         )
