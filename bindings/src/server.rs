@@ -137,7 +137,7 @@ impl Wallet {
     }
 
     /// Re-checks the anchored consent log: detects dropped or changed local
-    /// records and a forked server.
+    /// records and a forked server. A log never anchored gives zeros.
     pub async fn verify_anchors(
         &self,
         space_id: String,

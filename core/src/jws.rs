@@ -172,11 +172,15 @@ pub fn decode(token: &str) -> Result<DecodedJws<'_>, JoseError> {
         return Err(JoseError::Malformed("expected three dot-separated parts"));
     };
     let header_bytes = b64::decode(h).ok_or(JoseError::BadBase64("header"))?;
-    let header: Header = match serde_json::from_slice::<Value>(&header_bytes) {
-        Ok(v @ Value::Object(_)) => {
-            serde_json::from_value(v).map_err(|_| JoseError::Malformed("header members"))?
-        }
-        _ => return Err(JoseError::NotObject("header")),
+    // Straight into `Header` (no `Value` tree on the way); a derived struct
+    // would also accept a JSON array, so the first byte must open an object.
+    let header: Header = match serde_json::from_slice::<Header>(&header_bytes) {
+        Ok(h) if opens_object(&header_bytes) => h,
+        // Only on failure: tell a non-object from bad members.
+        _ => match serde_json::from_slice::<Value>(&header_bytes) {
+            Ok(Value::Object(_)) => return Err(JoseError::Malformed("header members")),
+            _ => return Err(JoseError::NotObject("header")),
+        },
     };
     if header.crit.is_some() {
         return Err(JoseError::CriticalHeader);
@@ -191,6 +195,13 @@ pub fn decode(token: &str) -> Result<DecodedJws<'_>, JoseError> {
         signature,
         alg,
     })
+}
+
+/// Whether JSON text starts an object. Deserializing straight into a
+/// struct would also take an array of its fields in order; callers that
+/// skip the `Value` tree check this first.
+pub(crate) fn opens_object(json: &[u8]) -> bool {
+    json.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
 /// Decodes and verifies a compact JWS with `key`, returning the payload object.
@@ -298,6 +309,12 @@ mod tests {
         let not_obj = format!("{}.e30.AA", b64::encode("[1]"));
         assert_eq!(
             verify(&not_obj, &vk).unwrap_err(),
+            JoseError::NotObject("header")
+        );
+        // An array holding the header's members in order is not a header either.
+        let as_array = format!("{}.e30.AA", b64::encode(r#"["ES256"]"#));
+        assert_eq!(
+            verify(&as_array, &vk).unwrap_err(),
             JoseError::NotObject("header")
         );
 

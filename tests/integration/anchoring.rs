@@ -83,6 +83,12 @@ fn consent_log_anchored_verified_and_tampering_detected() {
     let key = client.call("GET", "/v1/log/key", None).unwrap();
     let verifier = NoteVerifier::parse(key["verifier_key"].as_str().unwrap()).unwrap();
 
+    // Nothing anchored yet: nothing to check, and no error.
+    let r = wallet
+        .verify_anchors(&space.id, &client, &verifier)
+        .unwrap();
+    assert_eq!((r.anchored_total, r.checkpoint_size), (0, 0));
+
     // Two refusals, anchored.
     let bank = SoftwareKey::generate_es256().unwrap();
     let now = satchel_core::unix_now();

@@ -32,12 +32,12 @@ pub fn present(
     let compact = split(sd_jwt)?;
     let jwt = jws::decode(compact.issuer_jwt)?;
     let payload = jwt.payload_object()?;
-    let disclosures = compact
+    let mut disclosures = compact
         .disclosures
         .iter()
         .map(|d| Disclosure::parse(d))
         .collect::<Result<Vec<_>, _>>()?;
-    let resolved = resolve(payload, &disclosures, false, true)?;
+    let resolved = resolve(payload, &mut disclosures, false, true)?;
 
     let all = Value::Object(resolved.claims);
     for p in paths {

@@ -1,8 +1,6 @@
 //! Replaces digests in an issuer-signed payload with the disclosed claims,
 //! enforcing the processing rules of RFC 9901 §7.1 step 3–5.
 
-use std::collections::{HashMap, HashSet};
-
 use serde_json::{Map, Value};
 
 use super::{ClaimPath, Disclosure, PathElement, SdJwtError, SD_ALG, VC_NEVER_DISCLOSABLE};
@@ -15,10 +13,14 @@ pub(crate) struct Resolved {
 }
 
 struct Resolver<'a> {
-    disclosures: &'a [Disclosure],
-    by_digest: HashMap<&'a str, usize>,
+    /// Names and values are moved out as they are placed (each at most once).
+    disclosures: &'a mut [Disclosure],
+    /// Disclosure digests with their index, sorted for binary search.
+    by_digest: Vec<(String, usize)>,
     used: Vec<bool>,
-    seen: HashSet<String>,
+    /// Every digest met in the payload that matched no disclosure (decoys,
+    /// undisclosed claims): checked for repeats once at the end.
+    unmatched: Vec<String>,
     vc: bool,
     record_paths: bool,
     paths: Vec<ClaimPath>,
@@ -29,7 +31,7 @@ struct Resolver<'a> {
 /// each disclosure is returned (holders use it to choose what to disclose).
 pub(crate) fn resolve(
     mut payload: Map<String, Value>,
-    disclosures: &[Disclosure],
+    disclosures: &mut [Disclosure],
     vc: bool,
     record_paths: bool,
 ) -> Result<Resolved, SdJwtError> {
@@ -43,23 +45,34 @@ pub(crate) fn resolve(
             }))
         }
     }
-    let mut by_digest = HashMap::with_capacity(disclosures.len());
-    for (i, d) in disclosures.iter().enumerate() {
-        if by_digest.insert(d.digest.as_str(), i).is_some() {
-            return Err(SdJwtError::DuplicateDisclosure);
-        }
+    // Sorted vectors rather than hash sets: a presentation holds a handful
+    // of disclosures and digests, and sorting is linear-logarithmic for a
+    // hostile one too.
+    let mut by_digest: Vec<(String, usize)> = disclosures
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.digest.clone(), i))
+        .collect();
+    by_digest.sort_unstable();
+    if by_digest.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err(SdJwtError::DuplicateDisclosure);
     }
+    let count = disclosures.len();
     let mut r = Resolver {
         disclosures,
         by_digest,
-        used: vec![false; disclosures.len()],
-        seen: HashSet::new(),
+        used: vec![false; count],
+        unmatched: Vec::new(),
         vc,
         record_paths,
-        paths: vec![ClaimPath::default(); if record_paths { disclosures.len() } else { 0 }],
+        paths: vec![ClaimPath::default(); if record_paths { count } else { 0 }],
     };
     let mut path = Vec::new();
     let claims = r.object(payload, &mut path, 0)?;
+    r.unmatched.sort_unstable();
+    if r.unmatched.windows(2).any(|w| w[0] == w[1]) {
+        return Err(SdJwtError::DuplicateDigest);
+    }
     if r.used.iter().any(|u| !u) {
         return Err(SdJwtError::UnreferencedDisclosure);
     }
@@ -89,11 +102,26 @@ impl Resolver<'_> {
         })
     }
 
-    fn take(&mut self, digest: &str) -> Result<Option<usize>, SdJwtError> {
-        if !self.seen.insert(digest.to_owned()) {
-            return Err(SdJwtError::DuplicateDigest);
+    /// The disclosure behind `digest`, if presented; a digest seen twice
+    /// in the payload is refused.
+    fn take(&mut self, digest: String) -> Result<Option<usize>, SdJwtError> {
+        match self
+            .by_digest
+            .binary_search_by(|(d, _)| d.as_str().cmp(&digest))
+        {
+            // A digest that meets its disclosure a second time is a repeat.
+            Ok(at) if self.used[self.by_digest[at].1] => Err(SdJwtError::DuplicateDigest),
+            Ok(at) => Ok(Some(self.by_digest[at].1)),
+            Err(_) => {
+                self.unmatched.push(digest);
+                Ok(None)
+            }
         }
-        Ok(self.by_digest.get(digest).copied())
+    }
+
+    /// Whether `v` may hold digests below it (only objects and arrays do).
+    fn nested(v: &Value) -> bool {
+        matches!(v, Value::Object(_) | Value::Array(_))
     }
 
     fn object(
@@ -103,13 +131,15 @@ impl Resolver<'_> {
         depth: usize,
     ) -> Result<Map<String, Value>, SdJwtError> {
         let sd = map.remove("_sd");
-        let mut out = Map::with_capacity(map.len());
-        for (k, v) in map {
-            path.push(PathElement::Key(k.clone()));
-            let v = self.value(v, path, depth)?;
-            path.pop();
-            out.insert(k, v);
+        // Resolved in place; scalars hold no digests, so no path is built for them.
+        for (k, v) in map.iter_mut() {
+            if Self::nested(v) {
+                path.push(PathElement::Key(k.clone()));
+                *v = self.value(std::mem::take(v), path, depth)?;
+                path.pop();
+            }
         }
+        let mut out = map;
         let Some(sd) = sd else { return Ok(out) };
         let Value::Array(digests) = sd else {
             return Err(SdJwtError::Malformed("_sd must be an array".into()));
@@ -118,9 +148,8 @@ impl Resolver<'_> {
             let Value::String(d) = d else {
                 return Err(SdJwtError::Malformed("_sd must hold strings".into()));
             };
-            let Some(i) = self.take(&d)? else { continue };
-            let disclosure = &self.disclosures[i];
-            let Some(name) = disclosure.name.clone() else {
+            let Some(i) = self.take(d)? else { continue };
+            let Some(name) = self.disclosures[i].name.take() else {
                 return Err(SdJwtError::DisclosureKindMismatch);
             };
             if name == "_sd" || name == "..." {
@@ -133,12 +162,18 @@ impl Resolver<'_> {
                 return Err(SdJwtError::ClaimCollision(name));
             }
             self.used[i] = true;
-            path.push(PathElement::Key(name.clone()));
-            if self.record_paths {
-                self.paths[i] = ClaimPath(path.clone());
-            }
-            let v = self.value(disclosure.value.clone(), path, depth)?;
-            path.pop();
+            let value = std::mem::take(&mut self.disclosures[i].value);
+            let v = if self.record_paths || Self::nested(&value) {
+                path.push(PathElement::Key(name.clone()));
+                if self.record_paths {
+                    self.paths[i] = ClaimPath(path.clone());
+                }
+                let v = self.value(value, path, depth)?;
+                path.pop();
+                v
+            } else {
+                value
+            };
             out.insert(name, v);
         }
         Ok(out)
@@ -155,22 +190,22 @@ impl Resolver<'_> {
             // Positions count the elements a holder sees (decoys excluded).
             path.push(PathElement::Index(out.len()));
             match item {
-                Value::Object(o) if o.len() == 1 && o.contains_key("...") => {
-                    let Some(Value::String(d)) = o.get("...") else {
+                Value::Object(mut o) if o.len() == 1 && o.contains_key("...") => {
+                    let Some(Value::String(d)) = o.remove("...") else {
                         return Err(SdJwtError::Malformed(
                             "array digest must be a string".into(),
                         ));
                     };
                     if let Some(i) = self.take(d)? {
-                        let disclosure = &self.disclosures[i];
-                        if disclosure.name.is_some() {
+                        if self.disclosures[i].name.is_some() {
                             return Err(SdJwtError::DisclosureKindMismatch);
                         }
                         self.used[i] = true;
                         if self.record_paths {
                             self.paths[i] = ClaimPath(path.clone());
                         }
-                        out.push(self.value(disclosure.value.clone(), path, depth)?);
+                        let value = std::mem::take(&mut self.disclosures[i].value);
+                        out.push(self.value(value, path, depth)?);
                     }
                     // An unmatched digest is a decoy or an undisclosed element: dropped.
                 }

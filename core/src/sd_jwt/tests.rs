@@ -580,6 +580,22 @@ fn key_binding_wrong_nonce_audience_iat_key_typ_sd_hash() {
         f.verify_kb(&kb_with(KB_TYP, bad, &f.holder)).unwrap_err(),
         SdJwtError::KbSdHash
     );
+    // The same members as an array, in the order the checks read them: a
+    // key-binding payload must be an object.
+    let as_array = json!([NOW, "n-123", "https://bank.example", good["sd_hash"]]);
+    assert_eq!(
+        f.verify_kb(&kb_with(KB_TYP, as_array, &f.holder))
+            .unwrap_err(),
+        SdJwtError::KbSignature(jws::JoseError::NotObject("payload"))
+    );
+    // A member of the wrong type is that member's error.
+    let mut numeric_nonce = good.clone();
+    numeric_nonce["nonce"] = json!(123);
+    assert_eq!(
+        f.verify_kb(&kb_with(KB_TYP, numeric_nonce, &f.holder))
+            .unwrap_err(),
+        SdJwtError::KbNonce
+    );
     let mut no_iat = good.clone();
     no_iat.as_object_mut().unwrap().remove("iat");
     assert_eq!(

@@ -88,7 +88,7 @@ pub fn verify_delegated(
     let kb = compact.kb_jwt.ok_or(SdJwtError::KeyBindingMissing)?;
     verify_key_binding(
         kb,
-        &delegated.key,
+        &delegated.key.verifying_key()?,
         compact.sd_input,
         &delegated.check,
         options.now,
@@ -259,13 +259,13 @@ fn verify_parts(
     let payload = jwt.payload_object()?;
 
     // §7.1 step 3–5: disclosures.
-    let disclosures = compact
+    let mut disclosures = compact
         .disclosures
         .iter()
         .map(|d| Disclosure::parse(d))
         .collect::<Result<Vec<_>, _>>()?;
     let vc = options.typ == TypPolicy::SdJwtVc;
-    let resolved = resolve(payload, &disclosures, vc, true)?;
+    let resolved = resolve(payload, &mut disclosures, vc, true)?;
     let (claims, disclosed) = (resolved.claims, resolved.paths);
     if vc && !claims.get("vct").is_some_and(Value::is_string) {
         return Err(SdJwtError::MissingVct);
@@ -292,6 +292,8 @@ fn verify_parts(
         Some(jwk) => Some(Jwk::from_value(jwk)?),
         None => None,
     };
+    // Checked by `from_value`; parsed once here for the key-binding check.
+    let holder_verifier = holder_key.as_ref().map(Jwk::verifying_key).transpose()?;
 
     // §7.3: key binding. Whatever sits after the last `~` is a KB-JWT: even
     // when none is required it must be one, so a garbage slot or a cut-off
@@ -299,14 +301,14 @@ fn verify_parts(
     let key_bound = match &options.key_binding {
         None => {
             if let Some(kb) = compact.kb_jwt.filter(|_| check_unrequired_kb) {
-                let holder = holder_key.as_ref().ok_or(SdJwtError::NoHolderKey)?;
+                let holder = holder_verifier.as_ref().ok_or(SdJwtError::NoHolderKey)?;
                 verify_kb_signature_and_hash(kb, holder, compact.sd_input)?;
             }
             false
         }
         Some(check) => {
             let kb = compact.kb_jwt.ok_or(SdJwtError::KeyBindingMissing)?;
-            let holder = holder_key.as_ref().ok_or(SdJwtError::NoHolderKey)?;
+            let holder = holder_verifier.as_ref().ok_or(SdJwtError::NoHolderKey)?;
             verify_key_binding(kb, holder, compact.sd_input, check, options.now)?;
             true
         }
@@ -323,45 +325,61 @@ fn verify_parts(
 
 fn verify_key_binding(
     kb: &str,
-    holder: &Jwk,
+    holder: &VerifyingKey,
     sd_input: &str,
     check: &KeyBindingCheck,
     now: i64,
 ) -> Result<(), SdJwtError> {
     let claims = verify_kb_signature_and_hash(kb, holder, sd_input)?;
     let iat = claims
-        .get("iat")
+        .iat
+        .as_ref()
         .and_then(Value::as_i64)
         .ok_or(SdJwtError::KbIat)?;
     if iat > now + check.max_future || iat < now - check.max_age {
         return Err(SdJwtError::KbIat);
     }
-    if claims.get("nonce").and_then(Value::as_str) != Some(check.nonce.as_str()) {
+    if claims.nonce.as_ref().and_then(Value::as_str) != Some(check.nonce.as_str()) {
         return Err(SdJwtError::KbNonce);
     }
-    if claims.get("aud").and_then(Value::as_str) != Some(check.audience.as_str()) {
+    if claims.aud.as_ref().and_then(Value::as_str) != Some(check.audience.as_str()) {
         return Err(SdJwtError::KbAudience);
     }
     Ok(())
+}
+
+/// The members of a key-binding JWT that §7.3 reads; others are skipped
+/// without being kept. Each is any JSON value, so a wrong type is reported
+/// as that member being wrong, not as a malformed token.
+#[derive(serde::Deserialize)]
+struct KbClaims {
+    iat: Option<Value>,
+    nonce: Option<Value>,
+    aud: Option<Value>,
+    sd_hash: Option<Value>,
 }
 
 /// The parts of §7.3 that hold whoever the verifier is: a `kb+jwt` signed
 /// by the holder key over exactly this presentation (`sd_hash`).
 fn verify_kb_signature_and_hash(
     kb: &str,
-    holder: &Jwk,
+    holder: &VerifyingKey,
     sd_input: &str,
-) -> Result<Map<String, Value>, SdJwtError> {
+) -> Result<KbClaims, SdJwtError> {
     let jwt = jws::decode(kb).map_err(SdJwtError::KbSignature)?;
     if !jwt.header.typ_is(KB_TYP) {
         return Err(SdJwtError::KbWrongTyp);
     }
-    jwt.verify(&holder.verifying_key()?)
-        .map_err(SdJwtError::KbSignature)?;
-    let claims = jwt.payload_object().map_err(SdJwtError::KbSignature)?;
+    jwt.verify(holder).map_err(SdJwtError::KbSignature)?;
+    let not_object = || SdJwtError::KbSignature(jws::JoseError::NotObject("payload"));
+    if !jws::opens_object(&jwt.payload) {
+        return Err(not_object());
+    }
+    let claims: KbClaims = serde_json::from_slice(&jwt.payload).map_err(|_| not_object())?;
     let expected = b64::sha256_b64(sd_input.as_bytes());
     let presented = claims
-        .get("sd_hash")
+        .sd_hash
+        .as_ref()
         .and_then(Value::as_str)
         .unwrap_or_default();
     if !constant_time_eq(presented.as_bytes(), expected.as_bytes()) {

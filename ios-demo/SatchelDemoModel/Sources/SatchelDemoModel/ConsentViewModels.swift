@@ -9,6 +9,8 @@ public struct AuthorizationView: Identifiable, Equatable, Sendable {
     public let state: AuthorizationState
     public let stateText: String
     public let usesText: String
+    public let used: UInt32
+    public let maxUses: UInt32
 }
 
 /// Authorisations: active, used (n of m), withdrawn; withdraw in one tap.
@@ -25,33 +27,54 @@ public final class AuthorizationsViewModel: ObservableObject {
         self.settings = settings
     }
 
+    /// Reloads the list.
     public func refresh() async throws {
         let lang = settings.language
         items = try await session.wallet.authorizations(spaceId: spaceId).map {
             AuthorizationView(id: $0.id, relyingParty: $0.rpName ?? $0.clientId, purpose: Words.purpose($0.purpose, lang),
                               state: $0.state, stateText: Words.authorizationState($0.state, lang),
-                              usesText: Words.uses($0.uses, $0.maxUses, lang))
+                              usesText: Words.uses($0.uses, $0.maxUses, lang), used: $0.uses, maxUses: $0.maxUses)
         }
     }
 
-    /// Withdraws and publishes at once: the relying party's next use is refused.
-    public func withdraw(_ id: String) async throws {
-        _ = try await session.wallet.withdraw(authorizationId: id)
-        _ = try await session.wallet.publishStatusList(spaceId: spaceId, server: session.server)
-        try await refresh()
+    /// Keeps the list fresh while the calling task lives (an authorisation
+    /// granted, used, withdrawn or expired, here or on another device).
+    public func follow() async {
+        for await change in session.wallet.changes() {
+            switch change {
+            case .authorizationChanged, .synced: try? await refresh()
+            default: continue
+            }
+        }
     }
+
+    /// Withdraws in one tap and publishes it, so the relying party's next
+    /// use is refused; returns where the status list is published.
+    @discardableResult
+    public func withdraw(_ id: String) async throws -> String {
+        _ = try await session.wallet.withdraw(authorizationId: id)
+        let uri = try await session.wallet.publishStatusList(spaceId: spaceId, server: session.server)
+        try await refresh()
+        return uri
+    }
+}
+
+/// One step of "where did my data go".
+public struct TimelineEntry: Identifiable, Equatable, Sendable {
+    public let id: String
+    public let time: Int64
+    /// The moment in words.
+    public let timeText: String
+    public let what: String
+    public let who: [String]
 }
 
 /// "Where did my data go": a credential's provenance timeline.
 @MainActor
 public final class TraceViewModel: ObservableObject {
-    public struct Entry: Equatable, Sendable {
-        public let time: Int64
-        public let what: String
-        public let who: [String]
-    }
-
-    @Published public private(set) var entries: [Entry] = []
+    @Published public private(set) var entries: [TimelineEntry] = []
+    /// The same as W3C PROV-JSON, to share (after ``load(credentialId:)``).
+    @Published public private(set) var provJson: String?
     private let session: SatchelSession
     private let settings: DisplaySettings
 
@@ -60,18 +83,31 @@ public final class TraceViewModel: ObservableObject {
         self.settings = settings
     }
 
+    /// Loads the timeline and its PROV-JSON.
     public func load(credentialId: String) async throws {
+        let lang = settings.language
         entries = try await session.wallet.trace(credentialId: credentialId).map {
-            Entry(time: $0.time, what: Words.activity($0.activity, settings.language), who: $0.agents.map { $0.name ?? $0.id })
+            TimelineEntry(id: $0.id, time: $0.time, timeText: Words.moment($0.time, lang), what: Words.activity($0.activity, lang),
+                          who: $0.agents.map { $0.name ?? $0.id })
         }
+        provJson = try await session.wallet.traceProvJson(credentialId: credentialId)
     }
+}
+
+/// What the consent log screen shows.
+public struct ConsentLogView: Equatable, Sendable {
+    /// Records verified here (0 when the log does not verify).
+    public let records: UInt32
+    public let verified: Bool
+    /// Records covered by the latest anchored checkpoint, if any.
+    public let anchoredRecords: UInt32?
+    public let checkpointSize: UInt64?
 }
 
 /// The consent log: verified, with the latest anchored checkpoint.
 @MainActor
 public final class ConsentLogViewModel: ObservableObject {
-    @Published public private(set) var records: UInt32 = 0
-    @Published public private(set) var anchoredRecords: UInt32?
+    @Published public private(set) var view: ConsentLogView?
     private let session: SatchelSession
     private let spaceId: String
 
@@ -80,97 +116,43 @@ public final class ConsentLogViewModel: ObservableObject {
         self.spaceId = spaceId
     }
 
-    public func verify() async throws { records = try await session.wallet.verifyConsentLog(spaceId: spaceId) }
-
-    public func anchor(logKey: String) async throws {
-        let report = try await session.wallet.anchorConsentLog(spaceId: spaceId, server: session.server, logKey: logKey)
-        anchoredRecords = report.anchoredTotal
-        try await verify()
-    }
-}
-
-/// Devices: enrol a new device (QR + code), remove one, sync with progress
-/// (BGTaskScheduler runs `sync`); export the space.
-@MainActor
-public final class DevicesViewModel: ObservableObject {
-    public enum Enrolment: Equatable {
-        case idle, showing(uri: String), compare(spaceName: String, code: String), approved(code: String), joined(spaceId: String), failed(String)
+    /// Verifies every record and chain here; a log that does not verify is
+    /// shown as such, not as an error.
+    @discardableResult
+    public func verify() async -> ConsentLogView {
+        let records: UInt32? = try? await session.wallet.verifyConsentLog(spaceId: spaceId)
+        let next = ConsentLogView(records: records ?? 0, verified: records != nil,
+                                  anchoredRecords: view?.anchoredRecords, checkpointSize: view?.checkpointSize)
+        view = next
+        return next
     }
 
-    @Published public private(set) var enrolment: Enrolment = .idle
-    @Published public private(set) var progress: SyncProgress?
-    private let session: SatchelSession
-
-    public init(session: SatchelSession) { self.session = session }
-
-    private func step(_ f: () async throws -> Enrolment) async {
-        do { enrolment = try await f() } catch { enrolment = .failed(error.localizedDescription) }
-    }
-
-    public func request() async { await step { .showing(uri: try await session.wallet.requestEnrolment(server: session.server)) } }
-
-    public func approve(spaceId: String, scanned: String) async {
-        await step { .approved(code: try await session.wallet.approveEnrolment(spaceId: spaceId, requestUri: scanned, server: session.server)) }
-    }
-
-    public func check() async {
-        await step {
-            let offer = try await session.wallet.enrolmentOffer(server: session.server)
-            return .compare(spaceName: offer.spaceName, code: offer.code)
+    /// Verifies here, then checks the anchors already made (on any device
+    /// of the space) against the log's latest checkpoint under the pinned
+    /// log key. Throws when the log cannot be reached or an anchor does not
+    /// hold, after showing the local verification.
+    public func load() async throws {
+        let local = await verify()
+        let report = try await session.wallet.verifyAnchors(spaceId: spaceId, server: session.server, logKey: try await session.logKey())
+        guard report.anchoredTotal > 0 else {
+            // Never anchored: nothing to check yet.
+            view = ConsentLogView(records: local.records, verified: local.verified, anchoredRecords: nil, checkpointSize: nil)
+            return
         }
+        view = ConsentLogView(records: local.records, verified: local.verified,
+                              anchoredRecords: report.anchoredTotal, checkpointSize: report.checkpointSize)
     }
 
-    public func confirm(code: String) async {
-        await step {
-            let space = try await session.wallet.completeEnrolment(server: session.server, confirmedCode: code)
-            _ = try await sync(spaceId: space.id)
-            return .joined(spaceId: space.id)
-        }
-    }
-
-    public func sync(spaceId: String) async throws -> SyncReport {
-        final class Listener: SyncListener, @unchecked Sendable {
-            let report: (SyncProgress) -> Void
-            init(_ report: @escaping (SyncProgress) -> Void) { self.report = report }
-            func onProgress(progress: SyncProgress) { report(progress) }
-        }
-        return try await session.wallet.sync(spaceId: spaceId, server: session.server, listener: Listener { p in
-            Task { @MainActor in self.progress = p }
-        })
-    }
-
-    public func remove(spaceId: String, deviceId: String) async throws {
-        try await session.wallet.removeDevice(spaceId: spaceId, deviceId: deviceId, server: session.server)
-    }
-
-    public func export(spaceId: String, passphrase: String) async throws -> Data {
-        try await session.wallet.exportSpace(spaceId: spaceId, passphrase: passphrase)
-    }
-}
-
-/// Enterprise: members, delegating an agent for a purpose and a period.
-@MainActor
-public final class EnterpriseViewModel: ObservableObject {
-    @Published public private(set) var members: [Member] = []
-    private let session: SatchelSession
-    private let spaceId: String
-
-    public init(session: SatchelSession, spaceId: String) {
-        self.session = session
-        self.spaceId = spaceId
-    }
-
-    public func refresh() async throws { members = try await session.wallet.members(spaceId: spaceId) }
-
-    public func addMember(name: String, role: MemberRole, jwk: String) async throws -> Member {
-        let m = try await session.wallet.addMember(spaceId: spaceId, name: name, role: role, jwk: jwk)
-        try await refresh()
-        return m
-    }
-
-    public func delegate(memberId: String, types: [String], purpose: String, audience: String, days: Int64) async throws -> Delegation {
-        let now = Int64(Date().timeIntervalSince1970)
-        return try await session.wallet.delegate(spaceId: spaceId, memberId: memberId,
-                                                 scope: DelegationScope(credentialTypes: types, purposes: [purpose], audiences: [audience], notBefore: now, notAfter: now + days * 86_400))
+    /// Anchors the log in the server's transparency log under the pinned
+    /// log key (``SatchelSession/logKey(pins:)``), or under `logKey`.
+    @discardableResult
+    public func anchor(logKey: String? = nil) async throws -> ConsentLogView {
+        let key: String
+        if let logKey { key = logKey } else { key = try await session.logKey() }
+        let report = try await session.wallet.anchorConsentLog(spaceId: spaceId, server: session.server, logKey: key)
+        let records = try await session.wallet.verifyConsentLog(spaceId: spaceId)
+        let next = ConsentLogView(records: records, verified: true, anchoredRecords: report.anchoredTotal, checkpointSize: report.checkpointSize)
+        view = next
+        return next
     }
 }

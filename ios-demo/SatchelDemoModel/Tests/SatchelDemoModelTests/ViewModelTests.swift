@@ -62,5 +62,44 @@ final class ViewModelTests: XCTestCase {
         XCTAssertEqual(code, shown)
         await onTablet.confirm(code: shown)
         XCTAssertEqual(onTablet.enrolment, .joined(spaceId: spaceId))
+        XCTAssertNotNil(onTablet.lastSync, "the new device synced")
+
+        let devices = try await onPhone.list(spaceId: spaceId)
+        XCTAssertEqual(devices.count, 2)
+        let other = try XCTUnwrap(devices.first { !$0.thisDevice })
+        try await onPhone.remove(spaceId: spaceId, deviceId: other.deviceId)
+        do {
+            try await onTablet.sync(spaceId: spaceId)
+            XCTFail("a removed device still syncs")
+        } catch let error as SatchelError {
+            guard case .Rejected = error else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testTheSpaceMovesToAnotherWalletAsOneFile() async throws {
+        let old = try await session("old")
+        let onboarding = OnboardingViewModel(session: old)
+        await onboarding.create(name: "我的空间", kind: .personal)
+        guard case let .ready(spaceId) = onboarding.state else { return XCTFail("no space") }
+        let wallet = WalletViewModel(session: old, spaceId: spaceId, settings: DisplaySettings())
+        _ = await wallet.receive(offer: try await offer())
+        do {
+            _ = try await ExportViewModel(session: old).export(spaceId: spaceId, passphrase: "short")
+            XCTFail("a short passphrase was accepted")
+        } catch let error as SatchelError {
+            guard case .InvalidInput = error else { return XCTFail("\(error)") }
+        }
+        let file = try await ExportViewModel(session: old).export(spaceId: spaceId, passphrase: "a long export passphrase")
+
+        let fresh = try await session("new")
+        let importer = ExportViewModel(session: fresh)
+        do {
+            _ = try await importer.importSpace(file: file, passphrase: "wrong passphrase!")
+            XCTFail("the wrong passphrase opened the file")
+        } catch {}
+        let report = try await importer.importSpace(file: file, passphrase: "a long export passphrase")
+        XCTAssertEqual(report.space.id, spaceId)
+        XCTAssertEqual(report.credentials, 1)
+        XCTAssertEqual(report.toReissue.count, 1, "bound to the old phone's key")
     }
 }

@@ -31,9 +31,12 @@ import kotlinx.coroutines.withContext
  * inside it (in StrongBox when the device has one) and never leave it.
  *
  * - A space key (`satchel.space.<id>`) signs approvals and delegations, so
- *   it requires the user: every signature waits for [BiometricGate]
- *   (fingerprint or face, or the screen lock on Android 11 and later), bound
- *   to that one operation through a `CryptoObject`.
+ *   it requires the user: it can sign only within [WINDOW_SECONDS] of the
+ *   person proving themselves to [BiometricGate] (strong biometrics, or the
+ *   screen lock on Android 11 and later). An approval signs several things
+ *   with it (the key-binding JWT, the authorisation, the consent record), so
+ *   a per-operation `CryptoObject` would ask three times; the short window
+ *   asks once, as the iOS app's Secure Enclave store does.
  * - The device key (`satchel.device`, `satchel.space.<id>.device`) signs
  *   requests to the server, including background sync, so it does not.
  * - Wrapping keys (AES-256-GCM) seal the wallet's data key; they need no
@@ -78,15 +81,21 @@ class AndroidPlatformKeyStore(private val context: Context, private val gate: Bi
     }
 
     override suspend fun sign(alias: String, message: ByteArray): ByteArray {
-        val signature = keystore {
+        val sign = {
             val key = keyStore.getKey(alias, null) as? PrivateKey ?: throw KeyStoreException.NotFound(alias)
-            Signature.getInstance("SHA256withECDSA").apply { initSign(key) }
+            val signature = Signature.getInstance("SHA256withECDSA")
+            signature.initSign(key)
+            signature.update(message)
+            // DER, as the Keystore produces it: Satchel converts it for JOSE.
+            signature.sign()
         }
-        val ready = if (needsUser(alias)) gate.authenticate(signature) else signature
-        // DER, as the Keystore produces it: Satchel converts it for JOSE.
-        return keystore {
-            ready.update(message)
-            ready.sign()
+        if (!needsUser(alias)) return keystore(sign)
+        return try {
+            keystore(sign, askedAlready = false)
+        } catch (e: UserNotAuthenticatedException) {
+            // Outside the window: ask the person, then sign once more.
+            gate.confirm()
+            keystore(sign)
         }
     }
 
@@ -135,25 +144,31 @@ class AndroidPlatformKeyStore(private val context: Context, private val gate: Bi
     }
 
     private fun requireUser(builder: KeyGenParameterSpec.Builder) {
-        builder.setUserAuthenticationRequired(true).setInvalidatedByBiometricEnrollment(true)
+        // Not invalidated by a new fingerprint or face: a space is known by
+        // its key, which must outlive a change of biometrics.
+        builder.setUserAuthenticationRequired(true).setInvalidatedByBiometricEnrollment(false)
         if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.R) {
-            // 0 s: every single signature needs its own authentication.
-            builder.setUserAuthenticationParameters(0, KeyProperties.AUTH_BIOMETRIC_STRONG or KeyProperties.AUTH_DEVICE_CREDENTIAL)
+            builder.setUserAuthenticationParameters(WINDOW_SECONDS, KeyProperties.AUTH_BIOMETRIC_STRONG or KeyProperties.AUTH_DEVICE_CREDENTIAL)
         } else {
             @Suppress("DEPRECATION")
-            builder.setUserAuthenticationValidityDurationSeconds(-1)
+            builder.setUserAuthenticationValidityDurationSeconds(WINDOW_SECONDS)
         }
     }
 
-    /** Runs Keystore work off the main thread and turns its failures into Satchel's errors. */
-    private suspend fun <T> keystore(block: () -> T): T = withContext(Dispatchers.IO) {
+    /**
+     * Runs Keystore work off the main thread and turns its failures into
+     * Satchel's errors. With `askedAlready = false` a missing authentication
+     * is passed on as it is, for [sign] to ask the person.
+     */
+    private suspend fun <T> keystore(block: () -> T, askedAlready: Boolean = true): T = withContext(Dispatchers.IO) {
         try {
             block()
         } catch (e: KeyStoreException) {
             throw e
         } catch (e: KeyPermanentlyInvalidatedException) {
-            throw KeyStoreException.Platform("the key was invalidated when the screen lock or biometrics changed")
+            throw KeyStoreException.Platform("the key was invalidated when the screen lock was removed")
         } catch (e: UserNotAuthenticatedException) {
+            if (!askedAlready) throw e
             throw KeyStoreException.UserCancelled()
         } catch (e: GeneralSecurityException) {
             throw KeyStoreException.Platform(e.javaClass.simpleName)
@@ -167,6 +182,9 @@ class AndroidPlatformKeyStore(private val context: Context, private val gate: Bi
         private const val AES_GCM = "AES/GCM/NoPadding"
         private const val NONCE_BYTES = 12
         private const val TAG_BITS = 128
+
+        /** Seconds a space key can sign after the person proved themselves. */
+        const val WINDOW_SECONDS = 15
 
         /** Space keys sign approvals and delegations: the person must be there. */
         fun needsUser(alias: String): Boolean = alias.startsWith("satchel.space.") && !alias.endsWith(".device")

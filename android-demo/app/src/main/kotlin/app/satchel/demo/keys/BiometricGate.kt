@@ -8,7 +8,6 @@ import androidx.core.content.ContextCompat
 import androidx.fragment.app.FragmentActivity
 import app.satchel.KeyStoreException
 import java.lang.ref.WeakReference
-import java.security.Signature
 import kotlin.coroutines.resume
 import kotlin.coroutines.resumeWithException
 import kotlinx.coroutines.Dispatchers
@@ -17,8 +16,9 @@ import kotlinx.coroutines.withContext
 
 /**
  * Waits for the person before a space key signs: shows BiometricPrompt on
- * the activity in front and hands back the `Signature` it unlocked, so the
- * authentication covers exactly that one operation.
+ * the activity in front. A successful prompt opens the key's short
+ * authentication window (see [AndroidPlatformKeyStore]), so one approval,
+ * which signs a few things in a row, asks once.
  *
  * The prompt needs an activity on screen; a signature asked for without one
  * (e.g. from a background job) fails as cancelled instead of waiting.
@@ -35,7 +35,7 @@ class BiometricGate {
         this.activity = WeakReference(activity)
     }
 
-    suspend fun authenticate(signature: Signature): Signature = withContext(Dispatchers.Main) {
+    suspend fun confirm(): Unit = withContext(Dispatchers.Main) {
         val host = activity.get() ?: throw KeyStoreException.UserCancelled()
         val (title, subtitle) = words()
         suspendCancellableCoroutine { cont ->
@@ -44,12 +44,7 @@ class BiometricGate {
                 ContextCompat.getMainExecutor(host),
                 object : BiometricPrompt.AuthenticationCallback() {
                     override fun onAuthenticationSucceeded(result: BiometricPrompt.AuthenticationResult) {
-                        val unlocked = result.cryptoObject?.signature
-                        if (unlocked == null) {
-                            cont.resumeWithException(KeyStoreException.Platform("the prompt returned no signature"))
-                        } else {
-                            cont.resume(unlocked)
-                        }
+                        cont.resume(Unit)
                     }
 
                     override fun onAuthenticationError(errorCode: Int, errString: CharSequence) {
@@ -77,7 +72,7 @@ class BiometricGate {
                     }
                 }
                 .build()
-            prompt.authenticate(info, BiometricPrompt.CryptoObject(signature))
+            prompt.authenticate(info)
             cont.invokeOnCancellation { prompt.cancelAuthentication() }
         }
     }

@@ -141,7 +141,15 @@ fun ConsentLogScreen(session: SatchelSession, spaceId: String, logKey: suspend (
     val scope = rememberCoroutineScope()
     var busy by remember { mutableStateOf(false) }
     var failure by remember { mutableStateOf<String?>(null) }
-    LaunchedEffect(model) { model.verify() }
+    LaunchedEffect(model) {
+        // Verified here at once; the anchors are checked too when the server answers.
+        model.verify()
+        try {
+            model.load(logKey())
+        } catch (e: SatchelException) {
+            failure = e.reason()
+        }
+    }
     Screen(t(Label.TAB_LOG)) {
         val v = view
         when {

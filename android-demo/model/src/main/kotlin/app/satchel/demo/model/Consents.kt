@@ -83,6 +83,24 @@ class ConsentLogModel(private val session: SatchelSession, private val spaceId: 
         return view
     }
 
+    /**
+     * Verifies here, then checks the anchors already made (on any device of
+     * the space) against the log's latest checkpoint; a failed check throws.
+     */
+    suspend fun load(logKey: String): ConsentLogView {
+        val local = verify()
+        val report = session.wallet.verifyAnchors(spaceId, session.server, logKey)
+        val view = if (report.anchoredTotal ==
+            0u
+        ) {
+            local
+        } else {
+            local.copy(anchoredRecords = report.anchoredTotal, checkpointSize = report.checkpointSize)
+        }
+        state.value = view
+        return view
+    }
+
     /** Anchors the log in the server's transparency log; `logKey` is pinned by the app. */
     suspend fun anchor(logKey: String): ConsentLogView {
         val report = session.wallet.anchorConsentLog(spaceId, session.server, logKey)

@@ -12,6 +12,7 @@ import kotlin.test.assertEquals
 import kotlin.test.assertFalse
 import kotlin.test.assertIs
 import kotlin.test.assertNotNull
+import kotlin.test.assertNull
 import kotlin.test.assertTrue
 import kotlinx.coroutines.runBlocking
 
@@ -182,9 +183,12 @@ class CitizenJourneyTest {
         assertTrue(log.verify().verified)
         val key = r.session.server.logKey()
         assertEquals(Env.logKey(), key)
+        assertNull(log.load(key).anchoredRecords, "nothing anchored yet")
         val anchored = log.anchor(key)
         assertEquals(1u, anchored.anchoredRecords)
         assertNotNull(anchored.checkpointSize)
+        // Opening the screen again checks the anchors made before.
+        assertEquals(1u, ConsentLogModel(r.session, r.spaceId).load(key).anchoredRecords)
     }
 
     @Test
