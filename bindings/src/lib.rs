@@ -30,7 +30,8 @@ pub use exchange::{fetch_request, is_sensitive_claim, post_response};
 pub use keystore::{file_key_store, in_memory_key_store, KeyAlgorithm, PlatformKeyStore};
 pub use observe::{ListenerError, WalletChange, WalletListener, WalletSubscription};
 pub use records::{
-    Credential, CredentialFilter, CredentialStatus, Space, SpaceKind, VerifiedPresentation,
+    Credential, CredentialFilter, CredentialStatus, ImportOutcome, Space, SpaceKind,
+    VerifiedPresentation,
 };
 pub use relying::{
     CredentialRequest, RelyingParty, RequestSpec, TrustRegistry, UseReceipt, VerifiedAuthorization,
@@ -178,6 +179,36 @@ impl Wallet {
                 w.import_credential(&space_id, &sd_jwt, key.as_ref(), core::unix_now())?
                     .into(),
             )
+        })
+        .await
+    }
+
+    /// Verifies many SD-JWT VCs (a restore, an issuer's batch) on every core
+    /// and stores those that verify in one transaction; one outcome per
+    /// token, in order. Much faster than one `import_credential` each.
+    pub async fn import_credentials(
+        &self,
+        space_id: String,
+        sd_jwts: Vec<String>,
+        issuer_jwk: Option<String>,
+    ) -> Result<Vec<ImportOutcome>, SatchelError> {
+        let key = issuer_jwk.as_deref().map(jwk).transpose()?;
+        self.with(move |w| {
+            let results =
+                w.import_credentials(&space_id, &sd_jwts, key.as_ref(), core::unix_now())?;
+            Ok(results
+                .into_iter()
+                .map(|r| match r {
+                    Ok(c) => ImportOutcome {
+                        credential: Some(c.into()),
+                        error: None,
+                    },
+                    Err(e) => ImportOutcome {
+                        credential: None,
+                        error: Some(SatchelError::from(e).to_string()),
+                    },
+                })
+                .collect())
         })
         .await
     }

@@ -201,3 +201,13 @@ impl From<VerifiedSdJwt> for VerifiedPresentation {
         }
     }
 }
+
+/// What importing one credential of a batch gave: the credential, or why
+/// it was refused.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ImportOutcome {
+    /// The stored credential, if it verified.
+    pub credential: Option<Credential>,
+    /// Why it was refused, in words, if it did not.
+    pub error: Option<String>,
+}

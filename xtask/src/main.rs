@@ -8,11 +8,13 @@ use std::{
 };
 
 use apps::{android, android_check, swift_check, xcframework};
+use bench_peers::bench_peers;
 use clap::{Parser, Subcommand};
 use fuzz::fuzz;
 use jvm::{android_model_test, ensure_kotlin_tools, kotlin_classpath, kotlin_test};
 
 mod apps;
+mod bench_peers;
 mod fuzz;
 mod jvm;
 
@@ -57,6 +59,12 @@ enum Task {
     Size,
     /// Measure FFI calls from the JVM (sync vs suspend) on the release library.
     BenchFfi,
+    /// Time SD-JWT VC verify/issue/present against sd-jwt-rs, ssi-sd-jwt and raw ring P-256 (benches/peers).
+    BenchPeers {
+        /// Interleaved rounds; each figure is the median across them.
+        #[arg(long, default_value_t = 7)]
+        rounds: usize,
+    },
     /// Run every fuzz target (cargo-fuzz, nightly) for N seconds each; save crashes.
     Fuzz {
         /// Seconds per target.
@@ -88,6 +96,7 @@ fn main() -> ExitCode {
         Task::Xcframework => xcframework(),
         Task::Size => size(),
         Task::BenchFfi => bench_ffi(),
+        Task::BenchPeers { rounds } => bench_peers(rounds),
         Task::Fuzz { seconds, target } => fuzz(seconds, target.as_deref()),
     };
     match result {

@@ -2,6 +2,7 @@ package app.satchel.test
 
 import app.satchel.ApprovalChoice
 import app.satchel.AuthorizationState
+import app.satchel.CredentialFilter
 import app.satchel.KeyAlgorithm
 import app.satchel.KeyStoreException
 import app.satchel.RelyingParty
@@ -39,6 +40,20 @@ class AsyncTest {
         val issuer = SoftwareIssuer.generate(KeyAlgorithm.ES256)
         val card = wallet.importCredential(space.id, issuer.issue(idCardClaims(nowSeconds()), listOf("name", "age_over_18"), space.holderJwk), issuer.publicJwk())
         return Triple(wallet, space.id, card.id)
+    }
+
+    @Test
+    fun aBatchImportGivesOneOutcomePerToken(): Unit = runBlocking {
+        val wallet = Wallet.open(tempDb(), JcaKeyStore())
+        val space = wallet.createSpace("个人空间", SpaceKind.PERSONAL)
+        val issuer = SoftwareIssuer.generate(KeyAlgorithm.ES256)
+        val good = (1..40).map { issuer.issue(idCardClaims(nowSeconds()), listOf("name"), space.holderJwk) }
+        val outcomes = wallet.importCredentials(space.id, good + "not a credential", issuer.publicJwk())
+        assertEquals(41, outcomes.size)
+        assertTrue(outcomes.take(40).all { it.credential != null && it.error == null })
+        assertTrue(outcomes.last().credential == null && !outcomes.last().error.isNullOrBlank(), outcomes.last().toString())
+        assertEquals(40, wallet.credentials(space.id, CredentialFilter()).size)
+        wallet.close()
     }
 
     @Test

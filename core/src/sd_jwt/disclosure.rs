@@ -22,12 +22,19 @@ pub struct Disclosure {
 impl Disclosure {
     /// Makes a new disclosure with a fresh 128-bit salt.
     pub fn new(name: Option<&str>, value: Value) -> Self {
-        let salt = b64::encode(b64::random_bytes::<16>());
-        let array = match name {
-            Some(n) => serde_json::json!([salt, n, value]),
-            None => serde_json::json!([salt, value]),
+        Self::with_salt(&b64::encode(b64::random_bytes::<16>()), name, value)
+    }
+
+    /// A disclosure with a salt the caller drew (an issuer drawing the
+    /// salts of a whole credential at once, see `issue`).
+    pub(crate) fn with_salt(salt: &str, name: Option<&str>, value: Value) -> Self {
+        // The array serialised straight from borrowed parts: no `Value` copy.
+        let text = match name {
+            Some(n) => serde_json::to_string(&(salt, n, &value)),
+            None => serde_json::to_string(&(salt, &value)),
         };
-        let encoded = b64::encode(array.to_string());
+        // Serialising strings and a `Value` to a `String` cannot fail.
+        let encoded = b64::encode(text.unwrap_or_default());
         let digest = b64::sha256_b64(encoded.as_bytes());
         Disclosure {
             encoded,
@@ -40,33 +47,93 @@ impl Disclosure {
     /// Decodes and checks one disclosure.
     pub fn parse(encoded: &str) -> Result<Self, SdJwtError> {
         let bytes = b64::decode(encoded).ok_or(SdJwtError::MalformedDisclosure("not base64url"))?;
-        let Ok(Value::Array(mut items)) = serde_json::from_slice::<Value>(&bytes) else {
-            return Err(SdJwtError::MalformedDisclosure("not a JSON array"));
-        };
-        if !items.first().is_some_and(Value::is_string) {
-            return Err(SdJwtError::MalformedDisclosure("salt must be a string"));
-        }
-        let (name, value) = match items.len() {
-            3 => {
-                let value = items.pop().unwrap_or_default();
-                match items.pop() {
-                    Some(Value::String(name)) => (Some(name), value),
-                    _ => {
-                        return Err(SdJwtError::MalformedDisclosure(
-                            "claim name must be a string",
-                        ))
-                    }
-                }
-            }
-            2 => (None, items.pop().unwrap_or_default()),
-            _ => return Err(SdJwtError::MalformedDisclosure("must have 2 or 3 elements")),
-        };
+        // Straight from the text (no array of `Value`s, no salt copy); only a
+        // malformed one goes the long way, to say what is wrong with it.
+        let Parts { name, value } =
+            serde_json::from_slice::<Parts>(&bytes).map_err(|_| why_malformed(&bytes))?;
         Ok(Disclosure {
             encoded: encoded.to_owned(),
             digest: b64::sha256_b64(encoded.as_bytes()),
             name,
             value,
         })
+    }
+}
+
+/// What is wrong with a disclosure the fast reader refused.
+fn why_malformed(bytes: &[u8]) -> SdJwtError {
+    let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(bytes) else {
+        return SdJwtError::MalformedDisclosure("not a JSON array");
+    };
+    SdJwtError::MalformedDisclosure(match items.as_slice() {
+        [salt, ..] if !salt.is_string() => "salt must be a string",
+        [_, name, _] if !name.is_string() => "claim name must be a string",
+        _ => "must have 2 or 3 elements",
+    })
+}
+
+/// `[salt, name, value]` or `[salt, value]`, read element by element.
+struct Parts {
+    name: Option<String>,
+    value: Value,
+}
+
+/// A salt: any JSON string, checked without being kept.
+struct Salt;
+
+impl<'de> serde::Deserialize<'de> for Salt {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Salt;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a salt string")
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Salt, E> {
+                Ok(Salt)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Parts {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Parts;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a disclosure array")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Parts, A::Error> {
+                use serde::de::Error;
+                seq.next_element::<Salt>()?
+                    .ok_or_else(|| A::Error::invalid_length(0, &self))?;
+                let second: Value = seq
+                    .next_element()?
+                    .ok_or_else(|| A::Error::invalid_length(1, &self))?;
+                let Some(value) = seq.next_element::<Value>()? else {
+                    return Ok(Parts {
+                        name: None,
+                        value: second,
+                    });
+                };
+                if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    return Err(A::Error::invalid_length(4, &self));
+                }
+                match second {
+                    Value::String(name) => Ok(Parts {
+                        name: Some(name),
+                        value,
+                    }),
+                    _ => Err(A::Error::custom("claim name must be a string")),
+                }
+            }
+        }
+        d.deserialize_seq(V)
     }
 }
 
@@ -89,6 +156,20 @@ mod tests {
     #[test]
     fn rejects_malformed() {
         let enc = |s: &str| b64::encode(s);
+        let why = |s: &str| match Disclosure::parse(&enc(s)) {
+            Err(SdJwtError::MalformedDisclosure(m)) => m,
+            other => panic!("{s}: {other:?}"),
+        };
+        assert_eq!(why("{}"), "not a JSON array");
+        assert_eq!(why("[1, \"n\", 2]"), "salt must be a string");
+        assert_eq!(why("[\"s\", 5, 2]"), "claim name must be a string");
+        assert_eq!(why("[\"s\"]"), "must have 2 or 3 elements");
+        assert_eq!(why("[\"s\", \"n\", 2, 3]"), "must have 2 or 3 elements");
+        assert_eq!(why("[\"s\", \"n\", 2] x"), "not a JSON array");
+        // Escapes in the salt and the name are read as JSON strings.
+        let d = Disclosure::parse(&enc("[\"s\\u0041\", \"n\\\"q\", {\"a\": [1]}]")).unwrap();
+        assert_eq!(d.name.as_deref(), Some("n\"q"));
+        assert_eq!(d.value, serde_json::json!({"a": [1]}));
         assert!(Disclosure::parse("!!").is_err());
         assert!(Disclosure::parse(&enc("{}")).is_err());
         assert!(Disclosure::parse(&enc("[\"s\"]")).is_err());

@@ -34,6 +34,40 @@ struct Concealer<'p> {
     matched: Vec<bool>,
     disclosures: Vec<Disclosure>,
     decoys: usize,
+    random: RandomPool,
+}
+
+/// Random bytes drawn from the operating system a block at a time: a
+/// credential needs a salt per disclosure and a seed per decoy, and one
+/// system call for all of them costs less than one each.
+struct RandomPool {
+    block: [u8; 512],
+    at: usize,
+}
+
+impl RandomPool {
+    fn new() -> Self {
+        RandomPool {
+            block: b64::random_bytes(),
+            at: 0,
+        }
+    }
+
+    /// The next `N` bytes, never handed out twice.
+    fn take<const N: usize>(&mut self) -> [u8; N] {
+        if self.at + N > self.block.len() {
+            *self = RandomPool::new();
+        }
+        let mut out = [0u8; N];
+        out.copy_from_slice(&self.block[self.at..self.at + N]);
+        self.at += N;
+        out
+    }
+
+    /// A fresh 128-bit salt, base64url.
+    fn salt(&mut self) -> String {
+        b64::encode(self.take::<16>())
+    }
 }
 
 /// Issues an SD-JWT VC over `claims` (a JSON object holding `vct`) bound
@@ -83,6 +117,7 @@ pub fn issue(
         matched: vec![false; disclosable.len()],
         disclosures: Vec::new(),
         decoys: options.decoys,
+        random: RandomPool::new(),
     };
     let all: Vec<usize> = (0..disclosable.len()).collect();
     let mut payload = c.object(claims.clone(), &all, 0);
@@ -141,14 +176,14 @@ impl Concealer<'_> {
                 out.insert(k, v);
             } else {
                 exact.iter().for_each(|&i| self.matched[i] = true);
-                let d = Disclosure::new(Some(&k), v);
+                let d = Disclosure::with_salt(&self.random.salt(), Some(&k), v);
                 digests.push(d.digest.clone());
                 self.disclosures.push(d);
             }
         }
         if !digests.is_empty() {
             for _ in 0..self.decoys {
-                digests.push(b64::sha256_b64(&b64::random_bytes::<32>()));
+                digests.push(b64::sha256_b64(&self.random.take::<32>()));
             }
             // Sorted so the order reveals nothing about the original claim order.
             digests.sort_unstable();
@@ -180,7 +215,7 @@ impl Concealer<'_> {
                 out.push(v);
             } else {
                 exact.iter().for_each(|&i| self.matched[i] = true);
-                let d = Disclosure::new(None, v);
+                let d = Disclosure::with_salt(&self.random.salt(), None, v);
                 let mut o = Map::new();
                 o.insert("...".into(), Value::String(d.digest.clone()));
                 self.disclosures.push(d);
@@ -188,5 +223,19 @@ impl Concealer<'_> {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RandomPool;
+
+    #[test]
+    fn the_pool_refills_and_never_repeats_a_salt() {
+        let mut pool = RandomPool::new();
+        // 100 salts of 16 bytes cross the 512-byte block three times.
+        let salts: std::collections::HashSet<String> = (0..100).map(|_| pool.salt()).collect();
+        assert_eq!(salts.len(), 100);
+        assert!(salts.iter().all(|s| s.len() == 22));
     }
 }

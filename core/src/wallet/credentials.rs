@@ -37,12 +37,7 @@ impl Wallet {
             }
         };
         let (verified, key) = verify_with_any(token, &keys, now)?;
-        if let Some(holder) = &verified.holder_key {
-            let t = holder.thumbprint();
-            if t != space.holder_key.thumbprint() && t != space.signing_key().thumbprint() {
-                return Err(WalletError::HolderMismatch);
-            }
-        }
+        check_holder(&space, &verified)?;
         self.store_credential(&space, token, verified.claims, key, None)
     }
 
@@ -55,80 +50,37 @@ impl Wallet {
         issuer_key: Jwk,
         delegation: Option<(String, serde_json::Map<String, serde_json::Value>)>,
     ) -> Result<Credential, WalletError> {
-        let time = |n: &str| claims.get(n).and_then(serde_json::Value::as_i64);
-        let text = |n: &str| claims.get(n).and_then(|v| v.as_str()).map(str::to_owned);
-        let now = unix_now();
-        let credential = Credential {
-            id: b64::new_id(),
-            space_id: space.id.clone(),
-            vct: text("vct").unwrap_or_default(),
-            issuer: text("iss"),
-            issuer_key,
-            issued_at: time("iat"),
-            valid_from: time("nbf"),
-            expires_at: time("exp"),
-            imported_at: now,
-            label: None,
-            revoked: false,
-            token: token.trim().to_owned(),
-            delegation: delegation.as_ref().map(|d| d.0.clone()),
-            delegation_claims: delegation.map(|d| d.1),
-            claims,
-            label_clock: None,
-        };
-        let issuer = ProvAgent {
-            id: credential
-                .issuer
-                .clone()
-                .unwrap_or_else(|| format!("urn:jwk:{}", credential.issuer_key.thumbprint())),
-            role: AgentRole::Issuer,
-            name: None,
-        };
-        let issue = ProvenanceEvent {
-            id: b64::new_id(),
-            time: credential.issued_at.unwrap_or(now),
-            activity: Activity::Issue,
-            credentials: vec![credential.id.clone()],
-            generated: None,
-            invalidated: None,
-            agents: vec![issuer],
-            on_behalf_of: None,
-            note: Some(credential.vct.clone()),
-        };
-        let on_behalf_of = credential.delegation_claims.as_ref().map(|d| {
-            let company = d
-                .get("delegator")
-                .and_then(|x| x.get("name"))
-                .and_then(|x| x.as_str())
-                .unwrap_or("enterprise");
-            (history::holder_id(space), company.to_owned())
-        });
-        let import = ProvenanceEvent {
-            id: b64::new_id(),
-            time: now,
-            activity: Activity::Import,
-            credentials: vec![credential.id.clone()],
-            generated: None,
-            invalidated: None,
-            agents: vec![history::holder_agent(space), history::wallet_agent()],
-            on_behalf_of,
-            note: None,
-        };
+        let stored = prepare_credential(space, token, claims, issuer_key, delegation);
+        self.write_credentials(space, vec![stored])?
+            .pop()
+            .ok_or_else(|| WalletError::Storage("the credential was not stored".into()))
+    }
+
+    /// Seals and stores prepared credentials in one transaction, then tells
+    /// observers; returns the credentials in the same order.
+    pub(super) fn write_credentials(
+        &self,
+        space: &Space,
+        stored: Vec<StoredCredential>,
+    ) -> Result<Vec<Credential>, WalletError> {
         self.write(|tx| {
-            insert_credential(
-                tx,
-                &credential.id,
-                &space.id,
-                &self.seal("credentials", &credential.id, &credential),
-            )?;
-            self.add_event(tx, &space.id, &issue)?;
-            self.add_event(tx, &space.id, &import)
+            for s in &stored {
+                let c = &s.credential;
+                insert_credential(tx, &c.id, &space.id, &self.seal("credentials", &c.id, c))?;
+                self.add_event(tx, &space.id, &s.issue)?;
+                self.add_event(tx, &space.id, &s.import)?;
+            }
+            Ok(())
         })?;
-        self.changed(&[WalletChange::CredentialAdded {
-            space_id: space.id.clone(),
-            credential_id: credential.id.clone(),
-        }]);
-        Ok(credential)
+        let changes: Vec<WalletChange> = stored
+            .iter()
+            .map(|s| WalletChange::CredentialAdded {
+                space_id: space.id.clone(),
+                credential_id: s.credential.id.clone(),
+            })
+            .collect();
+        self.changed(&changes);
+        Ok(stored.into_iter().map(|s| s.credential).collect())
     }
 
     /// Credentials in `space_id` matching `filter`, in import order.
@@ -317,11 +269,13 @@ pub(super) fn insert_credential(
     space_id: &str,
     sealed: &[u8],
 ) -> Result<(), WalletError> {
-    tx.execute(
-        "INSERT INTO credentials (id, space_id, sealed, seq)
-         VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(seq), 0) + 1 FROM credentials))",
-        params![id, space_id, sealed],
-    )?;
+    // `seq` orders a space's credentials: the next one is found through the
+    // (space_id, seq) index, not by scanning every credential.
+    let seq = super::next_seq(tx, "credentials", space_id)?;
+    tx.prepare_cached(
+        "INSERT INTO credentials (id, space_id, sealed, seq) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![id, space_id, sealed, seq])?;
     Ok(())
 }
 
@@ -341,6 +295,101 @@ pub(super) fn verify_with_any(
         }
     }
     result
+}
+
+/// A verified credential ready to be sealed, with its issue and import events.
+pub(super) struct StoredCredential {
+    credential: Credential,
+    issue: ProvenanceEvent,
+    import: ProvenanceEvent,
+}
+
+/// Builds the record and the provenance of a verified credential.
+pub(super) fn prepare_credential(
+    space: &Space,
+    token: &str,
+    claims: serde_json::Map<String, serde_json::Value>,
+    issuer_key: Jwk,
+    delegation: Option<(String, serde_json::Map<String, serde_json::Value>)>,
+) -> StoredCredential {
+    let time = |n: &str| claims.get(n).and_then(serde_json::Value::as_i64);
+    let text = |n: &str| claims.get(n).and_then(|v| v.as_str()).map(str::to_owned);
+    let now = unix_now();
+    let credential = Credential {
+        id: b64::new_id(),
+        space_id: space.id.clone(),
+        vct: text("vct").unwrap_or_default(),
+        issuer: text("iss"),
+        issuer_key,
+        issued_at: time("iat"),
+        valid_from: time("nbf"),
+        expires_at: time("exp"),
+        imported_at: now,
+        label: None,
+        revoked: false,
+        token: token.trim().to_owned(),
+        delegation: delegation.as_ref().map(|d| d.0.clone()),
+        delegation_claims: delegation.map(|d| d.1),
+        claims,
+        label_clock: None,
+    };
+    let issuer = ProvAgent {
+        id: credential
+            .issuer
+            .clone()
+            .unwrap_or_else(|| format!("urn:jwk:{}", credential.issuer_key.thumbprint())),
+        role: AgentRole::Issuer,
+        name: None,
+    };
+    let issue = ProvenanceEvent {
+        id: b64::new_id(),
+        time: credential.issued_at.unwrap_or(now),
+        activity: Activity::Issue,
+        credentials: vec![credential.id.clone()],
+        generated: None,
+        invalidated: None,
+        agents: vec![issuer],
+        on_behalf_of: None,
+        note: Some(credential.vct.clone()),
+    };
+    let on_behalf_of = credential.delegation_claims.as_ref().map(|d| {
+        let company = d
+            .get("delegator")
+            .and_then(|x| x.get("name"))
+            .and_then(|x| x.as_str())
+            .unwrap_or("enterprise");
+        (history::holder_id(space), company.to_owned())
+    });
+    let import = ProvenanceEvent {
+        id: b64::new_id(),
+        time: now,
+        activity: Activity::Import,
+        credentials: vec![credential.id.clone()],
+        generated: None,
+        invalidated: None,
+        agents: vec![history::holder_agent(space), history::wallet_agent()],
+        on_behalf_of,
+        note: None,
+    };
+    StoredCredential {
+        credential,
+        issue,
+        import,
+    }
+}
+
+/// A credential bound to a key must be bound to this space's (or this device's) key.
+pub(super) fn check_holder(
+    space: &Space,
+    verified: &sd_jwt::VerifiedSdJwt,
+) -> Result<(), WalletError> {
+    if let Some(holder) = &verified.holder_key {
+        let t = holder.thumbprint();
+        if t != space.holder_key.thumbprint() && t != space.signing_key().thumbprint() {
+            return Err(WalletError::HolderMismatch);
+        }
+    }
+    Ok(())
 }
 
 /// The `iss` of an SD-JWT, read before verification to find the issuer key.

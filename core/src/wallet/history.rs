@@ -90,11 +90,16 @@ impl Wallet {
         space_id: &str,
         event: &ProvenanceEvent,
     ) -> Result<(), WalletError> {
-        tx.execute(
-            "INSERT INTO provenance (id, space_id, seq, sealed)
-             VALUES (?1, ?2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM provenance WHERE space_id = ?2), ?3)",
-            params![event.id, space_id, self.seal("provenance", &event.id, event)],
-        )?;
+        let seq = super::next_seq(tx, "provenance", space_id)?;
+        tx.prepare_cached(
+            "INSERT INTO provenance (id, space_id, seq, sealed) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![
+            event.id,
+            space_id,
+            seq,
+            self.seal("provenance", &event.id, event)
+        ])?;
         Ok(())
     }
 

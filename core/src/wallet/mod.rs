@@ -8,6 +8,7 @@
 
 mod anchor;
 mod authz;
+mod batch;
 mod credentials;
 pub use anchor::AnchorReport;
 pub use authz::Approved;
@@ -144,6 +145,17 @@ fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     // Every write is one SQLite transaction, so a panic mid-way leaves the
     // database consistent and the connection usable.
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The next `seq` of a space's rows in `table` (credentials, provenance),
+/// found through the table's (space_id, seq) index. A separate cached
+/// statement, not a subquery of the insert: SQLite re-prepares an insert
+/// whose subquery reads a bound parameter on every execution.
+fn next_seq(tx: &Transaction<'_>, table: &'static str, space_id: &str) -> Result<i64, WalletError> {
+    let max: Option<i64> = tx
+        .prepare_cached(&format!("SELECT MAX(seq) FROM {table} WHERE space_id = ?1"))?
+        .query_row([space_id], |r| r.get(0))?;
+    Ok(max.unwrap_or(0) + 1)
 }
 
 fn configure(conn: &Connection) -> Result<(), WalletError> {

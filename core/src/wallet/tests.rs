@@ -399,3 +399,69 @@ fn wallet_files_are_private() {
         assert_eq!(mode, 0o600, "{}", p.display());
     }
 }
+
+#[test]
+fn a_batch_stores_what_verifies_in_one_go_and_reports_the_rest() {
+    let s = setup();
+    let space = s.wallet.create_space("Me", SpaceKind::Personal).unwrap();
+    s.wallet
+        .add_trusted_issuer("https://gdga.example", &s.issuer.public_jwk())
+        .unwrap();
+    // Enough to be verified on more than one thread.
+    let mut tokens: Vec<String> = (0..40)
+        .map(|i| {
+            id_card(
+                &s.issuer,
+                &space.holder_key,
+                &format!("urn:card-{i}"),
+                NOW + 1000,
+            )
+        })
+        .collect();
+    let stranger = SoftwareKey::generate_es256().unwrap();
+    tokens[3] = id_card(&stranger, &space.holder_key, "urn:forged", NOW + 1000);
+    tokens[17] = "not a credential".into();
+    let other = s.wallet.create_space("Other", SpaceKind::Personal).unwrap();
+    tokens[31] = id_card(&s.issuer, &other.holder_key, "urn:not-mine", NOW + 1000);
+
+    let results = s
+        .wallet
+        .import_credentials(&space.id, &tokens, None, NOW)
+        .unwrap();
+    assert_eq!(results.len(), 40);
+    assert!(
+        matches!(results[3], Err(WalletError::Credential(_))),
+        "{:?}",
+        results[3]
+    );
+    assert!(results[17].is_err());
+    assert!(matches!(results[31], Err(WalletError::HolderMismatch)));
+    for (i, r) in results.iter().enumerate() {
+        if ![3, 17, 31].contains(&i) {
+            assert_eq!(
+                r.as_ref().unwrap().vct,
+                format!("urn:card-{i}"),
+                "results keep their order"
+            );
+        }
+    }
+    let stored = s
+        .wallet
+        .credentials(
+            &space.id,
+            &CredentialFilter {
+                now: NOW,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(stored.len(), 37);
+    // Each stored one has its provenance, as a single import does.
+    let first = results[0].as_ref().unwrap();
+    assert_eq!(s.wallet.trace(&first.id, None).unwrap().len(), 2);
+    // A space that does not exist fails the whole call.
+    assert!(s
+        .wallet
+        .import_credentials("nope", &tokens, None, NOW)
+        .is_err());
+}
