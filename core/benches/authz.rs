@@ -135,6 +135,42 @@ fn benches(c: &mut Criterion) {
     });
     g.finish();
 
+    // A relying party verifying many responses, on one thread and on two
+    // (each thread takes half), interleaved in the same run.
+    let mut g = c.benchmark_group("relying_party");
+    g.sample_size(10);
+    const RESPONSES: usize = 400;
+    for threads in [1usize, 2] {
+        g.throughput(Throughput::Elements(RESPONSES as u64));
+        g.bench_function(
+            format!("verify_{RESPONSES}_responses_{threads}_threads"),
+            |b| {
+                b.iter(|| {
+                    std::thread::scope(|scope| {
+                        let handles: Vec<_> = (0..threads)
+                            .map(|_| {
+                                scope.spawn(|| {
+                                    for _ in 0..RESPONSES / threads {
+                                        verify_response(
+                                            black_box(&approved.response),
+                                            &request_jws,
+                                            &registry,
+                                            &status,
+                                            NOW + 1,
+                                        )
+                                        .unwrap();
+                                    }
+                                })
+                            })
+                            .collect();
+                        handles.into_iter().for_each(|h| h.join().unwrap());
+                    })
+                })
+            },
+        );
+    }
+    g.finish();
+
     // A 10,000-record consent log.
     let key = SoftwareKey::generate_es256().unwrap();
     let mut log: Vec<String> = Vec::with_capacity(10_000);
