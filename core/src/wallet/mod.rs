@@ -162,6 +162,13 @@ fn configure(conn: &Connection) -> Result<(), WalletError> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // A stable plan per statement: otherwise SQLite re-prepares a cached
+    // statement whenever a newly bound value might change its plan, which
+    // for `WHERE space_id = ?` was every execution.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(())
 }
