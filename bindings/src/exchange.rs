@@ -79,3 +79,31 @@ pub async fn post_response(
 pub fn is_sensitive_claim(path: String) -> bool {
     authz::is_sensitive_claim(&path)
 }
+
+/// The delegation and the licence a company hands its agent.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct HandOver {
+    /// The delegation JWS.
+    pub delegation: String,
+    /// The licence, an SD-JWT VC with its disclosures.
+    pub licence: String,
+}
+
+/// The text a company hands its agent (QR code or share sheet) for a
+/// delegation and the licence it covers.
+#[uniffi::export]
+pub fn hand_over(delegation: String, licence: String) -> String {
+    satchel_core::delegation::hand_over(&delegation, &licence)
+}
+
+/// Splits a hand-over the agent scanned or pasted; `InvalidInput` for
+/// anything else. Both parts are verified when stored.
+#[uniffi::export]
+pub fn read_hand_over(text: String) -> Result<HandOver, SatchelError> {
+    satchel_core::delegation::read_hand_over(&text)
+        .map(|(d, l)| HandOver {
+            delegation: d.to_owned(),
+            licence: l.to_owned(),
+        })
+        .ok_or_else(|| crate::error::invalid("this is not a delegation from a company"))
+}

@@ -53,20 +53,17 @@ fn benches(c: &mut Criterion) {
     }
     drop(w);
 
+    // A fresh file and space for each round; tokens are issued outside the timing.
+    let fresh = |name: &str| {
+        let (w, s, _) = setup(name);
+        let ts = tokens(&issuer, &s.holder_key);
+        (w, s, ts)
+    };
     let mut g = c.benchmark_group("wallet");
     g.sample_size(10);
     g.bench_function("import_1000_credentials", |b| {
         b.iter_batched(
-            || {
-                // A fresh file and space each round; tokens are issued outside the timing.
-                let path = dir.path().join("import.db");
-                let _ = std::fs::remove_file(&path);
-                let _ = std::fs::remove_file(path.with_extension("db-wal"));
-                let w = Wallet::open(&path, keystore.clone()).unwrap();
-                let s = w.create_space("bench", SpaceKind::Personal).unwrap();
-                let ts = tokens(&issuer, &s.holder_key);
-                (w, s, ts)
-            },
+            || fresh("import.db"),
             |(w, s, ts)| {
                 for t in &ts {
                     w.import_credential(&s.id, t, Some(&issuer_jwk), NOW)
@@ -80,15 +77,7 @@ fn benches(c: &mut Criterion) {
     // in the same run as the single imports above.
     g.bench_function("import_1000_credentials_one_batch", |b| {
         b.iter_batched(
-            || {
-                let path = dir.path().join("batch.db");
-                let _ = std::fs::remove_file(&path);
-                let _ = std::fs::remove_file(path.with_extension("db-wal"));
-                let w = Wallet::open(&path, keystore.clone()).unwrap();
-                let s = w.create_space("bench", SpaceKind::Personal).unwrap();
-                let ts = tokens(&issuer, &s.holder_key);
-                (w, s, ts)
-            },
+            || fresh("batch.db"),
             |(w, s, ts)| {
                 let results = w
                     .import_credentials(&s.id, &ts, Some(&issuer_jwk), NOW)

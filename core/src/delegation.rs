@@ -109,3 +109,50 @@ pub fn check_scope(
     }
     Ok(())
 }
+
+/// Start of the text a company hands its agent (by QR code or by sharing).
+pub const HAND_OVER_PREFIX: &str = "satchel-delegation:";
+
+/// The text a company hands its agent: [`HAND_OVER_PREFIX`], the delegation
+/// JWS, a line break, the licence as an SD-JWT. Both apps write and read
+/// it; Satchel verifies both parts when the agent stores them, this only
+/// joins them.
+pub fn hand_over(delegation: &str, licence: &str) -> String {
+    format!("{HAND_OVER_PREFIX}{delegation}\n{licence}")
+}
+
+/// Splits a hand-over into the delegation and the licence; `None` for
+/// anything that is not one (a missing prefix, not two parts, a blank part,
+/// whitespace inside a part).
+pub fn read_hand_over(text: &str) -> Option<(&str, &str)> {
+    let (delegation, licence) = text
+        .trim()
+        .strip_prefix(HAND_OVER_PREFIX)?
+        .split_once('\n')?;
+    let well_formed = |p: &str| !p.is_empty() && !p.chars().any(char::is_whitespace);
+    (well_formed(delegation) && well_formed(licence)).then_some((delegation, licence))
+}
+
+#[cfg(test)]
+mod hand_over_tests {
+    use super::*;
+
+    #[test]
+    fn a_hand_over_round_trips_and_nothing_else_reads_as_one() {
+        let text = hand_over("d.e.f", "a.b.c~d1~");
+        assert_eq!(
+            read_hand_over(&format!(" {text}\n")),
+            Some(("d.e.f", "a.b.c~d1~"))
+        );
+        for bad in [
+            "",
+            "satchel-delegation:only-one-part",
+            "d.e.f\na.b.c~",
+            "satchel-delegation:d.e.f a.b.c~",
+            "satchel-delegation:d.e.f\na.b\nc~",
+            "satchel-delegation:\na.b.c~",
+        ] {
+            assert_eq!(read_hand_over(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,28 +1,6 @@
 import Foundation
 import Satchel
 
-/// The text a company hands its agent (as a QR code, or shared):
-/// `satchel-delegation:`, the delegation JWS, a line break, the licence as
-/// an SD-JWT — the Android model's `HandOver`, so either app reads the
-/// other's. Satchel verifies both parts when the agent stores them; this
-/// only joins and splits them.
-public enum HandOver {
-    public static let prefix = "satchel-delegation:"
-
-    /// Joins a delegation and the licence it covers.
-    public static func encode(delegation: String, licence: String) -> String { "\(prefix)\(delegation)\n\(licence)" }
-
-    /// The delegation and the licence; a readable error for anything else.
-    public static func decode(_ text: String) throws -> (delegation: String, licence: String) {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        let parts = trimmed.dropFirst(prefix.count).split(separator: "\n", omittingEmptySubsequences: false)
-        guard trimmed.hasPrefix(prefix), parts.count == 2,
-              parts.allSatisfy({ !$0.isEmpty && !$0.contains(where: \.isWhitespace) })
-        else { throw SatchelError.InvalidInput(message: "this is not a delegation from a company") }
-        return (String(parts[0]), String(parts[1]))
-    }
-}
-
 /// A delegation made on this device, as the enterprise screen lists it.
 public struct DelegationView: Identifiable, Equatable, Sendable {
     public let id: String
@@ -31,7 +9,7 @@ public struct DelegationView: Identifiable, Equatable, Sendable {
     public let audience: String
     /// "For n days".
     public let windowText: String
-    /// What the agent scans (``HandOver``).
+    /// What the agent scans (Satchel's `handOver`, the same format in both apps).
     public let handOver: String
     public var revoked: Bool
 }
@@ -101,9 +79,9 @@ public final class EnterpriseViewModel: ObservableObject {
     }
 
     /// What the agent's app takes in (by QR code or by sharing): the
-    /// delegation and the licence it covers, as one text (``HandOver``).
+    /// delegation and the licence it covers, as one text (Satchel's `handOver`, the same format in both apps).
     public func handOver(delegation: Delegation, licenceId: String) async throws -> String {
-        HandOver.encode(delegation: delegation.token, licence: try await session.wallet.credentialToken(credentialId: licenceId))
+        Satchel.handOver(delegation: delegation.token, licence: try await session.wallet.credentialToken(credentialId: licenceId))
     }
 
     /// Revokes a delegation and publishes it: the agent's next presentation is refused.
@@ -166,7 +144,7 @@ public final class AgentViewModel: ObservableObject {
     /// ``hold(licence:delegationToken:)`` checks it.
     @discardableResult
     public func hold(handOver: String) async throws -> Credential {
-        let (delegation, licence) = try HandOver.decode(handOver)
-        return try await hold(licence: licence, delegationToken: delegation)
+        let parts = try readHandOver(text: handOver)
+        return try await hold(licence: parts.licence, delegationToken: parts.delegation)
     }
 }

@@ -18,14 +18,15 @@ final class LinksTests: XCTestCase {
     }
 
     func testTheCompanysHandOverRoundTrips() throws {
-        let text = HandOver.encode(delegation: "eyJ.delegation.sig", licence: "eyJ.licence.sig~disclosure~")
+        let text = handOver(delegation: "eyJ.delegation.sig", licence: "eyJ.licence.sig~disclosure~")
         XCTAssertTrue(text.hasPrefix("satchel-delegation:"), "the Android model's format")
-        let (delegation, licence) = try HandOver.decode(text + "\n")
+        let parts = try readHandOver(text: text + "\n")
+        let (delegation, licence) = (parts.delegation, parts.licence)
         XCTAssertEqual(delegation, "eyJ.delegation.sig")
         XCTAssertEqual(licence, "eyJ.licence.sig~disclosure~")
-        XCTAssertThrowsError(try HandOver.decode("openid4vp://?request=x"))
-        XCTAssertThrowsError(try HandOver.decode("satchel-delegation:only-one-part"))
-        XCTAssertThrowsError(try HandOver.decode("satchel-delegation:a b\nc"))
+        XCTAssertThrowsError(try readHandOver(text: "openid4vp://?request=x"))
+        XCTAssertThrowsError(try readHandOver(text: "satchel-delegation:only-one-part"))
+        XCTAssertThrowsError(try readHandOver(text: "satchel-delegation:a b\nc"))
     }
 
     func testFailuresReadPlainly() {

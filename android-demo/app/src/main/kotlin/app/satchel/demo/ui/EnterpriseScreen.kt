@@ -3,11 +3,8 @@ package app.satchel.demo.ui
 import android.content.Intent
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
-import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.fillMaxWidth
-import androidx.compose.foundation.layout.heightIn
 import androidx.compose.foundation.layout.padding
-import androidx.compose.foundation.selection.selectable
 import androidx.compose.foundation.selection.selectableGroup
 import androidx.compose.foundation.text.KeyboardOptions
 import androidx.compose.material.icons.Icons
@@ -16,7 +13,6 @@ import androidx.compose.material3.Card
 import androidx.compose.material3.HorizontalDivider
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.OutlinedTextField
-import androidx.compose.material3.RadioButton
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
@@ -25,10 +21,8 @@ import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.rememberCoroutineScope
 import androidx.compose.runtime.setValue
-import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.LocalContext
-import androidx.compose.ui.semantics.Role
 import androidx.compose.ui.semantics.heading
 import androidx.compose.ui.semantics.semantics
 import androidx.compose.ui.text.input.KeyboardType
@@ -138,14 +132,7 @@ private fun AddMember(add: (String, MemberRole) -> Unit) {
     }, label = { Text(t(Label.ONBOARDING_NAME)) }, singleLine = true, modifier = Modifier.fillMaxWidth())
     Column(Modifier.selectableGroup()) {
         for (option in MemberRole.entries) {
-            Row(
-                verticalAlignment = Alignment.CenterVertically,
-                modifier = Modifier.fillMaxWidth().heightIn(min = touchTarget)
-                    .selectable(selected = role == option, role = Role.RadioButton, onClick = { role = option }),
-            ) {
-                RadioButton(selected = role == option, onClick = null)
-                Text(t(roleLabel(option)))
-            }
+            Choice(t(roleLabel(option)), selected = role == option) { role = option }
         }
     }
     PrimaryAction(t(Label.MEMBER_ADD), enabled = name.isNotBlank()) { add(name.trim(), role) }
@@ -161,14 +148,7 @@ private fun Delegate(agents: List<Member>, delegate: (Member, String, String, Lo
     Text(t(Label.DELEGATE), style = MaterialTheme.typography.titleMedium)
     Column(Modifier.selectableGroup()) {
         for (a in agents) {
-            Row(
-                verticalAlignment = Alignment.CenterVertically,
-                modifier = Modifier.fillMaxWidth().heightIn(min = touchTarget)
-                    .selectable(selected = agent.id == a.id, role = Role.RadioButton, onClick = { agent = a }),
-            ) {
-                RadioButton(selected = agent.id == a.id, onClick = null)
-                Text(a.name)
-            }
+            Choice(a.name, selected = agent.id == a.id) { agent = a }
         }
     }
     Text(t(Label.PAIR, t(Label.DELEGATE_PURPOSE), Words.purpose(purpose, lang)))

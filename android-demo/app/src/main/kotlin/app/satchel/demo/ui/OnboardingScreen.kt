@@ -3,14 +3,9 @@ package app.satchel.demo.ui
 import android.net.Uri
 import androidx.activity.compose.rememberLauncherForActivityResult
 import androidx.activity.result.contract.ActivityResultContracts
-import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.fillMaxWidth
-import androidx.compose.foundation.layout.heightIn
-import androidx.compose.foundation.selection.selectable
 import androidx.compose.foundation.selection.selectableGroup
-import androidx.compose.foundation.text.KeyboardOptions
 import androidx.compose.material3.OutlinedTextField
-import androidx.compose.material3.RadioButton
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.getValue
@@ -19,12 +14,8 @@ import androidx.compose.runtime.remember
 import androidx.compose.runtime.rememberCoroutineScope
 import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
-import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.LocalContext
-import androidx.compose.ui.semantics.Role
-import androidx.compose.ui.text.input.KeyboardType
-import androidx.compose.ui.text.input.PasswordVisualTransformation
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import app.satchel.SatchelException
 import app.satchel.SpaceKind
@@ -79,15 +70,7 @@ private fun CreateSpace(session: SatchelSession, initial: SpaceKind, ready: (Str
     )
     androidx.compose.foundation.layout.Column(Modifier.selectableGroup()) {
         for ((option, label) in listOf(SpaceKind.PERSONAL to Label.SPACE_PERSONAL, SpaceKind.ENTERPRISE to Label.SPACE_ENTERPRISE)) {
-            Row(
-                verticalAlignment = Alignment.CenterVertically,
-                modifier = Modifier.fillMaxWidth().heightIn(min = touchTarget)
-                    .selectable(selected = kind == option, role = Role.RadioButton, onClick = { kind = option }),
-            ) {
-                // The row carries the semantics; the button itself is decoration.
-                RadioButton(selected = kind == option, onClick = null)
-                Text(t(label))
-            }
+            Choice(t(label), selected = kind == option) { kind = option }
         }
     }
     when (val s = state) {
@@ -157,15 +140,7 @@ private fun ImportSpace(session: SatchelSession, ready: (String) -> Unit) {
         PrimaryAction(t(Label.IMPORT_SPACE)) { pick.launch(arrayOf("*/*")) }
         return
     }
-    OutlinedTextField(
-        value = passphrase,
-        onValueChange = { passphrase = it },
-        label = { Text(t(Label.PASSPHRASE)) },
-        visualTransformation = PasswordVisualTransformation(),
-        keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Password),
-        singleLine = true,
-        modifier = Modifier.fillMaxWidth(),
-    )
+    PassphraseField(passphrase) { passphrase = it }
     failure?.let { Failure(it) }
     if (busy) Busy()
     PrimaryAction(t(Label.IMPORT_SPACE), enabled = !busy && passphrase.isNotEmpty()) {

@@ -5,7 +5,7 @@ import app.satchel.Delegation
 import app.satchel.DelegationScope
 import app.satchel.Member
 import app.satchel.MemberRole
-import app.satchel.SatchelException
+import app.satchel.readHandOver
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
@@ -31,10 +31,11 @@ class EnterpriseModel(private val session: SatchelSession, private val spaceId: 
 
     /**
      * What the agent's app takes in (by QR code or by sharing): the
-     * delegation and the licence it covers, as one text. See [HandOver].
+     * delegation and the licence it covers, as one text (Satchel's format,
+     * the same in both apps).
      */
     suspend fun handOver(delegation: Delegation, licenceId: String): String =
-        HandOver.encode(delegation.token, session.wallet.credentialToken(licenceId))
+        app.satchel.handOver(delegation.token, session.wallet.credentialToken(licenceId))
 
     /** Revokes a delegation and publishes it. */
     suspend fun revoke(delegationId: String) {
@@ -51,27 +52,7 @@ class AgentModel(private val session: SatchelSession, private val spaceId: Strin
 
     /** Stores what the company handed over (scanned or pasted); checked as [hold] checks it. */
     suspend fun hold(handOver: String): Credential {
-        val (delegation, licence) = HandOver.decode(handOver)
-        return hold(licence, delegation)
-    }
-}
-
-/**
- * The text a company hands its agent: `satchel-delegation:`, the
- * delegation JWS, a line break, the licence as an SD-JWT. Both parts are
- * verified by Satchel when the agent stores them; this only splits them.
- */
-object HandOver {
-    const val PREFIX = "satchel-delegation:"
-
-    fun encode(delegation: String, licence: String) = "$PREFIX$delegation\n$licence"
-
-    /** The delegation and the licence; a readable error for anything else. */
-    fun decode(text: String): Pair<String, String> {
-        val parts = text.trim().removePrefix(PREFIX).split('\n')
-        if (!text.trim().startsWith(PREFIX) || parts.size != 2 || parts.any { it.isBlank() || it.any(Char::isWhitespace) }) {
-            throw SatchelException.InvalidInput("this is not a delegation from a company")
-        }
-        return parts[0] to parts[1]
+        val parts = readHandOver(handOver)
+        return hold(parts.licence, parts.delegation)
     }
 }
