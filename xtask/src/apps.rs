@@ -11,7 +11,9 @@ use std::{
 use crate::{
     apt_install, cargo, files_with_extension, have,
     jvm::{ensure_kotlin_tools, kotlin_classpath},
-    run, Result, APPLE_TARGETS,
+    run,
+    ship::Platform,
+    Result, APPLE_TARGETS,
 };
 
 const KTLINT_VERSION: &str = "1.16.1";
@@ -164,8 +166,8 @@ pub(crate) fn android() -> Result {
         ndk.args(["-t", abi]);
     }
     ndk.args(["--platform", ANDROID_API, "-o"])
-        .arg(aar.join("jni"))
-        .args(["build", "-p", "satchel-ffi", "--lib", "--release"]);
+        .arg(aar.join("jni"));
+    crate::ship::shipped_args(&mut ndk, Platform::Android, "release");
     run(&mut ndk)?;
     // The same sources for the host give the same interface to generate from.
     crate::bindings(true)?;
@@ -215,15 +217,7 @@ pub(crate) fn xcframework() -> Result {
     }
     for t in APPLE_TARGETS {
         run(Command::new("rustup").args(["target", "add", t]))?;
-        run(cargo().args([
-            "build",
-            "-p",
-            "satchel-ffi",
-            "--lib",
-            "--release",
-            "--target",
-            t,
-        ]))?;
+        crate::ship::shipped_library(Platform::Apple(t), "release")?;
     }
     crate::bindings(true)?;
     let headers = PathBuf::from("target/xcframework-headers");

@@ -17,6 +17,7 @@ mod apps;
 mod bench_peers;
 mod fuzz;
 mod jvm;
+mod ship;
 
 /// Hand-written Kotlin shipped with the generated code (e.g. `Flow` adapters).
 const KOTLIN_SOURCES: &str = "bindings/kotlin";
@@ -94,7 +95,7 @@ fn main() -> ExitCode {
         Task::AndroidCheck => android_check(),
         Task::Android => android(),
         Task::Xcframework => xcframework(),
-        Task::Size => size(),
+        Task::Size => ship::size(true),
         Task::BenchFfi => bench_ffi(),
         Task::BenchPeers { rounds } => bench_peers(rounds),
         Task::Fuzz { seconds, target } => fuzz(seconds, target.as_deref()),
@@ -163,6 +164,8 @@ fn test_all() -> Result {
     android_model_test(&lib)?;
     android_check()?;
     swift_check()?;
+    // Printed, never judged: the size of what apps ship.
+    ship::size(false)?;
     eprintln!("xtask: all tests passed");
     Ok(())
 }
@@ -174,18 +177,21 @@ fn bindings(release: bool) -> Result<PathBuf> {
 
 /// The same, for a cargo profile (`debug`, `release`, `release-syms`).
 fn bindings_for(profile: &str) -> Result<PathBuf> {
-    let mut build = cargo();
-    build.args(["build", "-p", "satchel-ffi", "--lib"]);
-    match profile {
-        "debug" => {}
-        "release" => {
-            build.arg("--release");
-        }
-        other => {
-            build.args(["--profile", other]);
-        }
-    }
-    run(&mut build)?;
+    // Tests link the debug build with every crate type; a release build is
+    // the shipped library itself.
+    let lib = if profile == "debug" {
+        run(cargo().args(["build", "-p", "satchel-ffi", "--lib"]))?;
+        PathBuf::from(format!(
+            "target/debug/libsatchel_ffi.{}",
+            if cfg!(target_os = "macos") {
+                "dylib"
+            } else {
+                "so"
+            }
+        ))
+    } else {
+        ship::shipped_library(ship::Platform::Host, profile)?
+    };
     run(cargo().args([
         "build",
         "-p",
@@ -195,14 +201,6 @@ fn bindings_for(profile: &str) -> Result<PathBuf> {
         "--bin",
         "uniffi-bindgen",
     ]))?;
-    let lib = PathBuf::from(format!(
-        "target/{profile}/libsatchel_ffi.{}",
-        if cfg!(target_os = "macos") {
-            "dylib"
-        } else {
-            "so"
-        }
-    ));
     let bindgen = "target/debug/uniffi-bindgen";
     for (language, out) in [
         ("kotlin", "target/bindings/kotlin"),
@@ -279,89 +277,6 @@ pub(crate) fn files_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>
     }
     out.sort();
     Ok(out)
-}
-
-/// The release library with symbols (same code as the shipped, stripped one).
-fn release_library() -> Result<PathBuf> {
-    run(cargo().args([
-        "build",
-        "-p",
-        "satchel-ffi",
-        "--lib",
-        "--profile",
-        "release-syms",
-    ]))?;
-    Ok(PathBuf::from("target/release-syms/libsatchel_ffi.so"))
-}
-
-/// Prints the stripped size of the release FFI library and the share of
-/// its code each crate (or SQLite's C) holds, from the symbol table.
-fn size() -> Result {
-    let lib = release_library()?;
-    let stripped = PathBuf::from("target/release-syms/libsatchel_ffi.stripped.so");
-    run(Command::new("strip")
-        .args(["--strip-all", "-o"])
-        .arg(&stripped)
-        .arg(&lib))?;
-    let bytes = std::fs::metadata(&stripped)
-        .map_err(|e| e.to_string())?
-        .len();
-    println!(
-        "size: stripped release FFI library {:.2} MiB ({bytes} bytes, x86_64)",
-        bytes as f64 / 1048576.0
-    );
-    let out = Command::new("nm")
-        .args(["--size-sort", "-S", "-C", "--defined-only"])
-        .arg(&lib)
-        .output()
-        .map_err(|e| format!("nm: {e}"))?;
-    let mut by_crate: std::collections::BTreeMap<String, u64> = Default::default();
-    let mut total = 0u64;
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let mut parts = line.splitn(4, ' ');
-        let (_, Some(size), Some(kind), Some(name)) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            continue;
-        };
-        if !matches!(kind, "t" | "T" | "r" | "R" | "d" | "D") {
-            continue;
-        }
-        let size = u64::from_str_radix(size, 16).unwrap_or(0);
-        total += size;
-        *by_crate.entry(crate_of(name)).or_default() += size;
-    }
-    let mut rows: Vec<_> = by_crate.into_iter().collect();
-    rows.sort_by_key(|r| std::cmp::Reverse(r.1));
-    println!("size: symbols by crate (code and read-only data; LTO inlining blurs the edges)");
-    for (name, size) in rows.iter().take(25) {
-        println!(
-            "size:   {name:<28} {:>8.1} KiB  {:>5.1} %",
-            *size as f64 / 1024.0,
-            *size as f64 * 100.0 / total.max(1) as f64
-        );
-    }
-    Ok(())
-}
-
-/// The crate a demangled symbol belongs to (`<T as path::Trait>` counts
-/// for T's crate); C symbols of SQLite are grouped.
-fn crate_of(symbol: &str) -> String {
-    let s = symbol.trim_start_matches('<').trim_start_matches('&');
-    if s.starts_with("sqlite3") || s.starts_with("fts5") || s.starts_with("sqlite") {
-        return "sqlite (C)".into();
-    }
-    if s.starts_with("ring_core")
-        || s.starts_with("GFp")
-        || s.starts_with("p256_")
-        || s.starts_with("x25519")
-    {
-        return "ring (C/asm)".into();
-    }
-    match s.split_once("::") {
-        Some((head, _)) if !head.contains(' ') && !head.is_empty() => head.to_string(),
-        _ => "other (C, std glue)".into(),
-    }
 }
 
 /// Runs the JVM-side FFI benchmark on the release library.
