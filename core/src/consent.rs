@@ -329,10 +329,8 @@ fn verify_range(
             return Err(ConsentLogError::BadSignature { index });
         }
         let record: ConsentRecord = jwt
-            .payload_object()
-            .ok()
-            .and_then(|p| serde_json::from_value(Value::Object(p)).ok())
-            .ok_or(ConsentLogError::BadSignature { index })?;
+            .payload_as()
+            .map_err(|_| ConsentLogError::BadSignature { index })?;
         let expected = index as u64 + 1;
         if record.seq != expected {
             return Err(ConsentLogError::OutOfSequence {

@@ -113,8 +113,8 @@ pub fn parse_request(
     if !jwt.header.typ_is(REQUEST_TYP) {
         return Err(AuthzError::WrongTyp(REQUEST_TYP));
     }
-    let payload = jwt.payload_object()?;
-    let request: AuthorizationRequest = serde_json::from_value(Value::Object(payload))
+    let request: AuthorizationRequest = jwt
+        .payload_as()
         .map_err(|e| AuthzError::Malformed(e.to_string()))?;
     let header: Value = serde_json::from_slice(
         &b64::decode(jws_text.split('.').next().unwrap_or_default()).unwrap_or_default(),

@@ -111,7 +111,7 @@ pub struct VerifiedAuthorization {
 
 fn decode_request(request_jws: &str) -> Result<AuthorizationRequest, AuthzError> {
     let jwt = jws::decode(request_jws.trim())?;
-    serde_json::from_value(Value::Object(jwt.payload_object()?))
+    jwt.payload_as()
         .map_err(|e| AuthzError::Malformed(e.to_string()))
 }
 
@@ -159,7 +159,8 @@ pub fn verify_response(
             .ok_or(AuthzError::Mismatch("authorisation without holder key"))?,
     )?;
     jwt.verify(&holder_key.verifying_key()?)?;
-    let authz: Authorization = serde_json::from_value(Value::Object(jwt.payload_object()?))
+    let authz: Authorization = jwt
+        .payload_as()
         .map_err(|e| AuthzError::Malformed(e.to_string()))?;
     if authz.iss != Authorization::holder_urn(&holder_key.thumbprint()) {
         return Err(AuthzError::Mismatch(

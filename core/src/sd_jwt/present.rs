@@ -17,6 +17,15 @@ pub struct KeyBinding<'a> {
     pub signer: &'a dyn Signer,
 }
 
+/// The key-binding JWT's claims (RFC 9901 §4.3).
+#[derive(serde::Serialize)]
+struct KbPayload<'a> {
+    iat: i64,
+    aud: &'a str,
+    nonce: &'a str,
+    sd_hash: &'a str,
+}
+
 /// Builds a presentation of `sd_jwt` (as issued: all disclosures) that
 /// discloses only the claims at `paths` and whatever disclosures are needed to
 /// reach them; a path to an object discloses everything inside it. With
@@ -56,17 +65,13 @@ pub fn present(
         }
     }
     if let Some(kb) = key_binding {
-        let payload = serde_json::json!({
-            "iat": kb.issued_at,
-            "aud": kb.audience,
-            "nonce": kb.nonce,
-            "sd_hash": b64::sha256_b64(out.as_bytes()),
-        });
-        out.push_str(&jws::sign(
-            jws::header_with_typ(KB_TYP),
-            &payload,
-            kb.signer,
-        )?);
+        let payload = KbPayload {
+            iat: kb.issued_at,
+            aud: kb.audience,
+            nonce: kb.nonce,
+            sd_hash: &b64::sha256_b64(out.as_bytes()),
+        };
+        out.push_str(&jws::sign_typed(KB_TYP, None, &payload, kb.signer)?);
     }
     Ok(out)
 }

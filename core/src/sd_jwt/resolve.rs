@@ -15,8 +15,8 @@ pub(crate) struct Resolved {
 struct Resolver<'a> {
     /// Names and values are moved out as they are placed (each at most once).
     disclosures: &'a mut [Disclosure],
-    /// Disclosure digests with their index, sorted for binary search.
-    by_digest: Vec<(String, usize)>,
+    /// Disclosure indices sorted by digest, for binary search.
+    by_digest: Vec<usize>,
     used: Vec<bool>,
     /// Every digest met in the payload that matched no disclosure (decoys,
     /// undisclosed claims): checked for repeats once at the end.
@@ -48,13 +48,12 @@ pub(crate) fn resolve(
     // Sorted vectors rather than hash sets: a presentation holds a handful
     // of disclosures and digests, and sorting is linear-logarithmic for a
     // hostile one too.
-    let mut by_digest: Vec<(String, usize)> = disclosures
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.digest.clone(), i))
-        .collect();
-    by_digest.sort_unstable();
-    if by_digest.windows(2).any(|w| w[0].0 == w[1].0) {
+    let mut by_digest: Vec<usize> = (0..disclosures.len()).collect();
+    by_digest.sort_unstable_by(|&a, &b| disclosures[a].digest.cmp(&disclosures[b].digest));
+    if by_digest
+        .windows(2)
+        .any(|w| disclosures[w[0]].digest == disclosures[w[1]].digest)
+    {
         return Err(SdJwtError::DuplicateDisclosure);
     }
     let count = disclosures.len();
@@ -105,13 +104,14 @@ impl Resolver<'_> {
     /// The disclosure behind `digest`, if presented; a digest seen twice
     /// in the payload is refused.
     fn take(&mut self, digest: String) -> Result<Option<usize>, SdJwtError> {
+        let disclosures = &*self.disclosures;
         match self
             .by_digest
-            .binary_search_by(|(d, _)| d.as_str().cmp(&digest))
+            .binary_search_by(|&i| disclosures[i].digest.as_str().cmp(&digest))
         {
             // A digest that meets its disclosure a second time is a repeat.
-            Ok(at) if self.used[self.by_digest[at].1] => Err(SdJwtError::DuplicateDigest),
-            Ok(at) => Ok(Some(self.by_digest[at].1)),
+            Ok(at) if self.used[self.by_digest[at]] => Err(SdJwtError::DuplicateDigest),
+            Ok(at) => Ok(Some(self.by_digest[at])),
             Err(_) => {
                 self.unmatched.push(digest);
                 Ok(None)

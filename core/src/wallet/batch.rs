@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::{
     credentials::{
-        check_holder, prepare_credential, unverified_issuer, verify_with_any, StoredCredential,
+        check_holder, prepare_credential, unverified_issuer, verify_with_any, SealedCredential,
     },
     Credential, Space, Wallet, WalletError,
 };
@@ -38,7 +38,7 @@ impl Wallet {
             };
             jobs.push((token.as_str(), keys));
         }
-        let outcomes = verify_all(&space, jobs, now)?;
+        let outcomes = self.verify_all(&space, jobs, now)?;
         let mut marks = Vec::with_capacity(outcomes.len());
         let mut stored = Vec::new();
         for outcome in outcomes {
@@ -74,44 +74,47 @@ impl Wallet {
         cache.insert(iss, keys.clone());
         Ok(keys)
     }
+
+    /// Verifies and seals every job, in order, on up to as many threads
+    /// as there are cores.
+    fn verify_all(
+        &self,
+        space: &Space,
+        mut jobs: Vec<Job<'_>>,
+        now: i64,
+    ) -> Result<Vec<Result<SealedCredential, WalletError>>, WalletError> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = cores.min(jobs.len() / PER_THREAD_MIN).max(1);
+        let verify = |(token, keys): Job<'_>| {
+            let (verified, key) = verify_with_any(token, &keys?, now)?;
+            check_holder(space, &verified)?;
+            let stored = prepare_credential(space, token, verified.claims, key, None);
+            Ok(self.seal_credential(stored))
+        };
+        if threads == 1 {
+            return Ok(jobs.into_iter().map(verify).collect());
+        }
+        let chunk = jobs.len().div_ceil(threads);
+        let mut parts = Vec::with_capacity(threads);
+        while jobs.len() > chunk {
+            let rest = jobs.split_off(chunk);
+            parts.push(std::mem::replace(&mut jobs, rest));
+        }
+        parts.push(jobs);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = parts
+                .into_iter()
+                .map(|part| scope.spawn(move || part.into_iter().map(verify).collect::<Vec<_>>()))
+                .collect();
+            let mut out = Vec::new();
+            for h in handles {
+                out.extend(h.join().map_err(|_| {
+                    WalletError::InvalidInput("a credential could not be verified".into())
+                })?);
+            }
+            Ok(out)
+        })
+    }
 }
 
 type Job<'a> = (&'a str, Result<Vec<Jwk>, WalletError>);
-
-/// Verifies every job, in order, on up to as many threads as there are cores.
-fn verify_all(
-    space: &Space,
-    mut jobs: Vec<Job<'_>>,
-    now: i64,
-) -> Result<Vec<Result<StoredCredential, WalletError>>, WalletError> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = cores.min(jobs.len() / PER_THREAD_MIN).max(1);
-    let verify = |(token, keys): Job<'_>| {
-        let (verified, key) = verify_with_any(token, &keys?, now)?;
-        check_holder(space, &verified)?;
-        Ok(prepare_credential(space, token, verified.claims, key, None))
-    };
-    if threads == 1 {
-        return Ok(jobs.into_iter().map(verify).collect());
-    }
-    let chunk = jobs.len().div_ceil(threads);
-    let mut parts = Vec::with_capacity(threads);
-    while jobs.len() > chunk {
-        let rest = jobs.split_off(chunk);
-        parts.push(std::mem::replace(&mut jobs, rest));
-    }
-    parts.push(jobs);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|part| scope.spawn(move || part.into_iter().map(verify).collect::<Vec<_>>()))
-            .collect();
-        let mut out = Vec::new();
-        for h in handles {
-            out.extend(h.join().map_err(|_| {
-                WalletError::InvalidInput("a credential could not be verified".into())
-            })?);
-        }
-        Ok(out)
-    })
-}

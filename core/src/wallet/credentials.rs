@@ -51,7 +51,7 @@ impl Wallet {
         delegation: Option<(String, serde_json::Map<String, serde_json::Value>)>,
     ) -> Result<Credential, WalletError> {
         let stored = prepare_credential(space, token, claims, issuer_key, delegation);
-        self.write_credentials(space, vec![stored])?
+        self.write_credentials(space, vec![self.seal_credential(stored)])?
             .pop()
             .ok_or_else(|| WalletError::Storage("the credential was not stored".into()))
     }
@@ -61,26 +61,46 @@ impl Wallet {
     pub(super) fn write_credentials(
         &self,
         space: &Space,
-        stored: Vec<StoredCredential>,
+        sealed: Vec<SealedCredential>,
     ) -> Result<Vec<Credential>, WalletError> {
         self.write(|tx| {
-            for s in &stored {
-                let c = &s.credential;
-                insert_credential(tx, &c.id, &space.id, &self.seal("credentials", &c.id, c))?;
-                self.add_event(tx, &space.id, &s.issue)?;
-                self.add_event(tx, &space.id, &s.import)?;
+            // Numbered from one lookup per table; the transaction holds the
+            // write lock, so nobody else takes these numbers.
+            let first = super::next_seq(tx, "credentials", &space.id)?;
+            let mut event_seq = super::next_seq(tx, "provenance", &space.id)?;
+            for (seq, s) in (first..).zip(&sealed) {
+                insert_credential(tx, &s.stored.credential.id, &space.id, &s.rows[0], seq)?;
+                for (event, row) in [
+                    (&s.stored.issue, &s.rows[1]),
+                    (&s.stored.import, &s.rows[2]),
+                ] {
+                    super::history::insert_event(tx, &space.id, &event.id, event_seq, row)?;
+                    event_seq += 1;
+                }
             }
             Ok(())
         })?;
-        let changes: Vec<WalletChange> = stored
+        let changes: Vec<WalletChange> = sealed
             .iter()
             .map(|s| WalletChange::CredentialAdded {
                 space_id: space.id.clone(),
-                credential_id: s.credential.id.clone(),
+                credential_id: s.stored.credential.id.clone(),
             })
             .collect();
         self.changed(&changes);
-        Ok(stored.into_iter().map(|s| s.credential).collect())
+        Ok(sealed.into_iter().map(|s| s.stored.credential).collect())
+    }
+
+    /// Seals a prepared credential and its two events (no storage touched:
+    /// a batch seals on every core).
+    pub(super) fn seal_credential(&self, stored: StoredCredential) -> SealedCredential {
+        let c = &stored.credential;
+        let rows = [
+            self.seal("credentials", &c.id, c),
+            self.seal("provenance", &stored.issue.id, &stored.issue),
+            self.seal("provenance", &stored.import.id, &stored.import),
+        ];
+        SealedCredential { stored, rows }
     }
 
     /// Credentials in `space_id` matching `filter`, in import order.
@@ -268,10 +288,8 @@ pub(super) fn insert_credential(
     id: &str,
     space_id: &str,
     sealed: &[u8],
+    seq: i64,
 ) -> Result<(), WalletError> {
-    // `seq` orders a space's credentials: the next one is found through the
-    // (space_id, seq) index, not by scanning every credential.
-    let seq = super::next_seq(tx, "credentials", space_id)?;
     tx.prepare_cached(
         "INSERT INTO credentials (id, space_id, sealed, seq) VALUES (?1, ?2, ?3, ?4)",
     )?
@@ -302,6 +320,13 @@ pub(super) struct StoredCredential {
     credential: Credential,
     issue: ProvenanceEvent,
     import: ProvenanceEvent,
+}
+
+/// A prepared credential with its sealed rows: the credential's, then its
+/// issue and import events'.
+pub(super) struct SealedCredential {
+    stored: StoredCredential,
+    rows: [Vec<u8>; 3],
 }
 
 /// Builds the record and the provenance of a verified credential.

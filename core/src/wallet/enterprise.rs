@@ -376,10 +376,9 @@ impl Wallet {
         }
         jwt.verify(&member.key.verifying_key().map_err(AuthzError::from)?)
             .map_err(AuthzError::from)?;
-        let a: crate::authz::Authorization = serde_json::from_value(serde_json::Value::Object(
-            jwt.payload_object().map_err(AuthzError::from)?,
-        ))
-        .map_err(|e| AuthzError::Malformed(e.to_string()))?;
+        let a: crate::authz::Authorization = jwt
+            .payload_as()
+            .map_err(|e| AuthzError::Malformed(e.to_string()))?;
         if !a
             .grants
             .iter()

@@ -91,16 +91,13 @@ impl Wallet {
         event: &ProvenanceEvent,
     ) -> Result<(), WalletError> {
         let seq = super::next_seq(tx, "provenance", space_id)?;
-        tx.prepare_cached(
-            "INSERT INTO provenance (id, space_id, seq, sealed) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![
-            event.id,
+        insert_event(
+            tx,
             space_id,
+            &event.id,
             seq,
-            self.seal("provenance", &event.id, event)
-        ])?;
-        Ok(())
+            &self.seal("provenance", &event.id, event),
+        )
     }
 
     /// Signs `record` as the next entry of this device's chain of the
@@ -448,4 +445,19 @@ pub(super) fn chain_key(
         return Err(bad("certificate is for another device".into()));
     }
     Ok(leaf.key)
+}
+
+/// Stores a sealed provenance event as entry `seq` of the space's history.
+pub(super) fn insert_event(
+    tx: &Transaction<'_>,
+    space_id: &str,
+    id: &str,
+    seq: i64,
+    sealed: &[u8],
+) -> Result<(), WalletError> {
+    tx.prepare_cached(
+        "INSERT INTO provenance (id, space_id, seq, sealed) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![id, space_id, seq, sealed])?;
+    Ok(())
 }

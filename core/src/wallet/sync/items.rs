@@ -152,6 +152,7 @@ impl Wallet {
                             &c.id,
                             space_id,
                             &self.seal("credentials", &c.id, c),
+                            super::super::next_seq(tx, "credentials", space_id)?,
                         )?;
                         (true, Some(item.clone()))
                     }
