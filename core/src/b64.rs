@@ -19,6 +19,12 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text).ok()
 }
 
+/// Decodes strict base64url without padding into `out`; the length
+/// written, or `None` if the text is not base64url or `out` is too short.
+pub fn decode_into(text: &str, out: &mut [u8]) -> Option<usize> {
+    URL_SAFE_NO_PAD.decode_slice(text, out).ok()
+}
+
 /// Fills a fresh array with bytes from the operating system's CSPRNG.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
@@ -44,6 +50,38 @@ pub fn new_id() -> String {
         &h[16..20],
         &h[20..32]
     )
+}
+
+/// A base64url SHA-256 digest (43 characters), kept on the stack.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Digest([u8; 43]);
+
+impl Digest {
+    /// The base64url SHA-256 of `data`.
+    pub fn of(data: &[u8]) -> Digest {
+        let hash = ring::digest::digest(&ring::digest::SHA256, data);
+        let mut out = [0u8; 43];
+        // 32 bytes are always 43 base64url characters without padding.
+        let _ = URL_SAFE_NO_PAD.encode_slice(hash, &mut out);
+        Digest(out)
+    }
+
+    /// The digest's characters.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The digest as text.
+    pub fn as_str(&self) -> &str {
+        // Base64url output is ASCII.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for Digest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// SHA-256 of `data`, base64url-encoded: the digest SD-JWT and RFC 7638 use.

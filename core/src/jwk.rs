@@ -50,16 +50,24 @@ impl Jwk {
 
     /// Parses and validates a public JWK from a JSON value.
     pub fn from_value(value: &serde_json::Value) -> Result<Self, JwkError> {
+        Self::with_verifying_key(value).map(|(jwk, _)| jwk)
+    }
+
+    /// [`Jwk::from_value`], also returning the key it checked.
+    pub(crate) fn with_verifying_key(
+        value: &serde_json::Value,
+    ) -> Result<(Self, VerifyingKey), JwkError> {
+        use serde::Deserialize;
         let obj = value
             .as_object()
             .ok_or_else(|| JwkError::Malformed("not an object".into()))?;
         if obj.contains_key("d") {
             return Err(JwkError::PrivateKeyPresent);
         }
-        let jwk: Jwk = serde_json::from_value(value.clone())
-            .map_err(|e| JwkError::Malformed(e.to_string()))?;
-        jwk.verifying_key()?;
-        Ok(jwk)
+        // Read from the borrowed value: no copy of the tree.
+        let jwk = Jwk::deserialize(value).map_err(|e| JwkError::Malformed(e.to_string()))?;
+        let key = jwk.verifying_key()?;
+        Ok((jwk, key))
     }
 
     /// Builds the JWK of an uncompressed P-256 point (`0x04‖X‖Y`).

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::SdJwtError;
-use crate::b64;
+use crate::b64::{self, Digest};
 
 /// A decoded disclosure.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,14 +46,53 @@ impl Disclosure {
 
     /// Decodes and checks one disclosure.
     pub fn parse(encoded: &str) -> Result<Self, SdJwtError> {
-        let bytes = b64::decode(encoded).ok_or(SdJwtError::MalformedDisclosure("not base64url"))?;
+        let d = Parsed::parse(encoded)?;
+        Ok(Disclosure {
+            encoded: d.encoded.to_owned(),
+            digest: d.digest.as_str().to_owned(),
+            name: d.name,
+            value: d.value,
+        })
+    }
+}
+
+/// A disclosure as a verifier or holder reads it from a presentation: its
+/// text borrowed and its digest on the stack, so that reading one copies
+/// nothing but the claim itself.
+pub(crate) struct Parsed<'a> {
+    /// The encoded form as sent.
+    pub encoded: &'a str,
+    /// base64url(SHA-256(encoded)).
+    pub digest: Digest,
+    /// The claim name, or `None` for an array element.
+    pub name: Option<String>,
+    /// The claim value.
+    pub value: Value,
+}
+
+/// Disclosures up to this many characters are decoded on the stack.
+const ON_STACK: usize = 1024;
+
+impl<'a> Parsed<'a> {
+    /// Decodes and checks one disclosure.
+    pub(crate) fn parse(encoded: &'a str) -> Result<Self, SdJwtError> {
+        let not_base64 = SdJwtError::MalformedDisclosure("not base64url");
+        let mut stack = [0u8; ON_STACK / 4 * 3];
+        let heap;
+        let bytes: &[u8] = if encoded.len() <= ON_STACK {
+            let n = b64::decode_into(encoded, &mut stack).ok_or(not_base64)?;
+            &stack[..n]
+        } else {
+            heap = b64::decode(encoded).ok_or(not_base64)?;
+            &heap
+        };
         // Straight from the text (no array of `Value`s, no salt copy); only a
         // malformed one goes the long way, to say what is wrong with it.
         let Parts { name, value } =
-            serde_json::from_slice::<Parts>(&bytes).map_err(|_| why_malformed(&bytes))?;
-        Ok(Disclosure {
-            encoded: encoded.to_owned(),
-            digest: b64::sha256_b64(encoded.as_bytes()),
+            serde_json::from_slice::<Parts>(bytes).map_err(|_| why_malformed(bytes))?;
+        Ok(Parsed {
+            encoded,
+            digest: Digest::of(encoded.as_bytes()),
             name,
             value,
         })

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{resolve::resolve, verify::split, ClaimPath, Disclosure, SdJwtError, KB_TYP};
+use super::{disclosure::Parsed, resolve::resolve, verify::split, ClaimPath, SdJwtError, KB_TYP};
 use crate::{b64, jws, Signer};
 
 /// The key-binding JWT to add to a presentation.
@@ -44,7 +44,7 @@ pub fn present(
     let mut disclosures = compact
         .disclosures
         .iter()
-        .map(|d| Disclosure::parse(d))
+        .map(|d| Parsed::parse(d))
         .collect::<Result<Vec<_>, _>>()?;
     let resolved = resolve(payload, &mut disclosures, false, true)?;
 
@@ -60,7 +60,7 @@ pub fn present(
     out.push('~');
     for (d, dpath) in disclosures.iter().zip(&resolved.paths) {
         if paths.iter().any(|p| p.related_to(&dpath.0)) {
-            out.push_str(&d.encoded);
+            out.push_str(d.encoded);
             out.push('~');
         }
     }

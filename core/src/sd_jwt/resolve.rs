@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{ClaimPath, Disclosure, PathElement, SdJwtError, SD_ALG, VC_NEVER_DISCLOSABLE};
+use super::{disclosure::Parsed, ClaimPath, PathElement, SdJwtError, SD_ALG, VC_NEVER_DISCLOSABLE};
 
 /// The outcome of resolving: processed claims and, if asked, the claim path
 /// of every disclosure (in input order).
@@ -12,9 +12,9 @@ pub(crate) struct Resolved {
     pub paths: Vec<ClaimPath>,
 }
 
-struct Resolver<'a> {
+struct Resolver<'a, 'b> {
     /// Names and values are moved out as they are placed (each at most once).
-    disclosures: &'a mut [Disclosure],
+    disclosures: &'a mut [Parsed<'b>],
     /// Disclosure indices sorted by digest, for binary search.
     by_digest: Vec<usize>,
     used: Vec<bool>,
@@ -31,7 +31,7 @@ struct Resolver<'a> {
 /// each disclosure is returned (holders use it to choose what to disclose).
 pub(crate) fn resolve(
     mut payload: Map<String, Value>,
-    disclosures: &mut [Disclosure],
+    disclosures: &mut [Parsed<'_>],
     vc: bool,
     record_paths: bool,
 ) -> Result<Resolved, SdJwtError> {
@@ -84,7 +84,7 @@ pub(crate) fn resolve(
 /// Deeper nesting than this is refused, so hostile input cannot exhaust the stack.
 const MAX_DEPTH: usize = 64;
 
-impl Resolver<'_> {
+impl Resolver<'_, '_> {
     fn value(
         &mut self,
         v: Value,
@@ -107,7 +107,7 @@ impl Resolver<'_> {
         let disclosures = &*self.disclosures;
         match self
             .by_digest
-            .binary_search_by(|&i| disclosures[i].digest.as_str().cmp(&digest))
+            .binary_search_by(|&i| disclosures[i].digest.as_bytes().cmp(digest.as_bytes()))
         {
             // A digest that meets its disclosure a second time is a repeat.
             Ok(at) if self.used[self.by_digest[at]] => Err(SdJwtError::DuplicateDigest),

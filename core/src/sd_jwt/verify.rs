@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{resolve::resolve, Disclosure, SdJwtError, KB_TYP, MAX_TOKEN_LEN, VC_TYP};
+use super::{disclosure::Parsed, resolve::resolve, SdJwtError, KB_TYP, MAX_TOKEN_LEN, VC_TYP};
 use crate::{b64, jws, Jwk, VerifyingKey};
 
 /// Which `typ` the issuer-signed JWT must carry.
@@ -262,7 +262,7 @@ fn verify_parts(
     let mut disclosures = compact
         .disclosures
         .iter()
-        .map(|d| Disclosure::parse(d))
+        .map(|d| Parsed::parse(d))
         .collect::<Result<Vec<_>, _>>()?;
     let vc = options.typ == TypPolicy::SdJwtVc;
     let resolved = resolve(payload, &mut disclosures, vc, true)?;
@@ -288,12 +288,14 @@ fn verify_parts(
         }
     }
 
-    let holder_key = match claims.get("cnf").and_then(|c| c.get("jwk")) {
-        Some(jwk) => Some(Jwk::from_value(jwk)?),
-        None => None,
+    // The holder key, parsed once for the key-binding check.
+    let (holder_key, holder_verifier) = match claims.get("cnf").and_then(|c| c.get("jwk")) {
+        Some(jwk) => {
+            let (jwk, key) = Jwk::with_verifying_key(jwk)?;
+            (Some(jwk), Some(key))
+        }
+        None => (None, None),
     };
-    // Checked by `from_value`; parsed once here for the key-binding check.
-    let holder_verifier = holder_key.as_ref().map(Jwk::verifying_key).transpose()?;
 
     // §7.3: key binding. Whatever sits after the last `~` is a KB-JWT: even
     // when none is required it must be one, so a garbage slot or a cut-off
@@ -376,7 +378,7 @@ fn verify_kb_signature_and_hash(
         return Err(not_object());
     }
     let claims: KbClaims = serde_json::from_slice(&jwt.payload).map_err(|_| not_object())?;
-    let expected = b64::sha256_b64(sd_input.as_bytes());
+    let expected = b64::Digest::of(sd_input.as_bytes());
     let presented = claims
         .sd_hash
         .as_ref()
