@@ -14,6 +14,12 @@ pub fn encode_into(bytes: impl AsRef<[u8]>, out: &mut String) {
     URL_SAFE_NO_PAD.encode_string(bytes, out);
 }
 
+/// Writes the base64url of `bytes` (no padding) into `out`; the length
+/// written, or `None` if `out` is too short.
+pub fn encode_slice(bytes: impl AsRef<[u8]>, out: &mut [u8]) -> Option<usize> {
+    URL_SAFE_NO_PAD.encode_slice(bytes, out).ok()
+}
+
 /// Decodes strict base64url without padding; `None` if the text is not that.
 pub fn decode(text: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text).ok()

@@ -22,12 +22,7 @@ pub struct Disclosure {
 impl Disclosure {
     /// Makes a new disclosure with a fresh 128-bit salt.
     pub fn new(name: Option<&str>, value: Value) -> Self {
-        Self::with_salt(&b64::encode(b64::random_bytes::<16>()), name, value)
-    }
-
-    /// A disclosure with a salt the caller drew (an issuer drawing the
-    /// salts of a whole credential at once, see `issue`).
-    pub(crate) fn with_salt(salt: &str, name: Option<&str>, value: Value) -> Self {
+        let salt = b64::encode(b64::random_bytes::<16>());
         // The array serialised straight from borrowed parts: no `Value` copy.
         let text = match name {
             Some(n) => serde_json::to_string(&(salt, n, &value)),

@@ -2,8 +2,11 @@
 
 use serde_json::{Map, Value};
 
-use super::{ClaimPath, Disclosure, PathElement, SdJwtError, SD_ALG, VC_NEVER_DISCLOSABLE, VC_TYP};
-use crate::{b64, jws, Signer};
+use super::{ClaimPath, PathElement, SdJwtError, SD_ALG, VC_NEVER_DISCLOSABLE, VC_TYP};
+use crate::{
+    b64::{self, Digest},
+    jws, Signer,
+};
 
 /// How to issue.
 #[derive(Debug, Clone)]
@@ -32,9 +35,12 @@ impl Default for IssueOptions {
 struct Concealer<'p> {
     paths: &'p [ClaimPath],
     matched: Vec<bool>,
-    disclosures: Vec<Disclosure>,
     decoys: usize,
     random: RandomPool,
+    /// The encoded disclosures, each followed by `~`: the SD-JWT's tail.
+    tail: String,
+    /// One disclosure's JSON text, reused from one to the next.
+    json: Vec<u8>,
 }
 
 /// Random bytes drawn from the operating system a block at a time: a
@@ -64,9 +70,12 @@ impl RandomPool {
         out
     }
 
-    /// A fresh 128-bit salt, base64url.
-    fn salt(&mut self) -> String {
-        b64::encode(self.take::<16>())
+    /// A fresh 128-bit salt, base64url (22 characters).
+    fn salt(&mut self) -> [u8; 22] {
+        let mut out = [0u8; 22];
+        // 16 bytes are always 22 base64url characters without padding.
+        let _ = b64::encode_slice(self.take::<16>(), &mut out);
+        out
     }
 }
 
@@ -115,12 +124,13 @@ pub fn issue(
     let mut c = Concealer {
         paths: disclosable,
         matched: vec![false; disclosable.len()],
-        disclosures: Vec::new(),
         decoys: options.decoys,
         random: RandomPool::new(),
+        tail: String::new(),
+        json: Vec::new(),
     };
     let all: Vec<usize> = (0..disclosable.len()).collect();
-    let mut payload = c.object(claims.clone(), &all, 0);
+    let mut payload = c.object(claims, &all, 0);
     if let Some(i) = c.matched.iter().position(|m| !m) {
         return Err(SdJwtError::ClaimNotFound(disclosable[i].to_string()));
     }
@@ -132,94 +142,133 @@ pub fn issue(
         signer,
     )?;
     let mut out = jwt;
+    out.reserve(c.tail.len() + 1);
     out.push('~');
-    for d in &c.disclosures {
-        out.push_str(&d.encoded);
-        out.push('~');
-    }
+    out.push_str(&c.tail);
     Ok(out)
 }
 
 impl Concealer<'_> {
+    /// Appends the disclosure of `value` (named in an object, unnamed in
+    /// an array) to the tail; returns its digest. Serialised straight from
+    /// the borrowed parts, encoded into the tail, digested in place.
+    fn disclose(&mut self, name: Option<&str>, value: &Value) -> Digest {
+        let salt = self.random.salt();
+        // Base64url characters are ASCII.
+        let salt = std::str::from_utf8(&salt).unwrap_or_default();
+        self.json.clear();
+        // Strings and a `Value` always serialise to memory.
+        let _ = match name {
+            Some(n) => serde_json::to_writer(&mut self.json, &(salt, n, value)),
+            None => serde_json::to_writer(&mut self.json, &(salt, value)),
+        };
+        let start = self.tail.len();
+        b64::encode_into(&self.json, &mut self.tail);
+        let digest = Digest::of(&self.tail.as_bytes()[start..]);
+        self.tail.push('~');
+        digest
+    }
+
     /// `active` lists the paths still being followed; `depth` how far along.
-    fn value(&mut self, v: Value, active: &[usize], depth: usize) -> Value {
+    /// Of the paths `here` (those naming this claim at `depth`): whether one
+    /// ends there (it is marked as found), and those that go deeper.
+    fn split(&mut self, here: impl Iterator<Item = usize>, depth: usize) -> (bool, Vec<usize>) {
+        let mut exact = false;
+        let mut deeper = Vec::new();
+        for i in here {
+            if self.paths[i].0.len() == depth + 1 {
+                self.matched[i] = true;
+                exact = true;
+            } else {
+                deeper.push(i);
+            }
+        }
+        (exact, deeper)
+    }
+
+    /// The payload form of `v`: a copy, with the claims at the active
+    /// paths below it concealed. Values disclosed whole are never copied.
+    fn value(&mut self, v: &Value, active: &[usize], depth: usize) -> Value {
         if active.is_empty() {
-            return v;
+            return v.clone();
         }
         match v {
             Value::Object(m) => Value::Object(self.object(m, active, depth)),
             Value::Array(a) => Value::Array(self.array(a, active, depth)),
-            other => other,
+            other => other.clone(),
         }
     }
 
     fn object(
         &mut self,
-        map: Map<String, Value>,
+        map: &Map<String, Value>,
         active: &[usize],
         depth: usize,
     ) -> Map<String, Value> {
         let mut out = Map::new();
         let mut digests = Vec::new();
         for (k, v) in map {
-            let here: Vec<usize> = active
+            let paths = self.paths;
+            let here = active
                 .iter()
                 .copied()
-                .filter(
-                    |&i| matches!(self.paths[i].0.get(depth), Some(PathElement::Key(p)) if *p == k),
-                )
-                .collect();
-            let (exact, deeper): (Vec<usize>, Vec<usize>) = here
-                .into_iter()
-                .partition(|&i| self.paths[i].0.len() == depth + 1);
-            let v = self.value(v, &deeper, depth + 1);
-            if exact.is_empty() {
-                out.insert(k, v);
+                .filter(|&i| matches!(paths[i].0.get(depth), Some(PathElement::Key(p)) if p == k));
+            let (exact, deeper) = self.split(here, depth);
+            if !exact {
+                out.insert(k.clone(), self.value(v, &deeper, depth + 1));
             } else {
-                exact.iter().for_each(|&i| self.matched[i] = true);
-                let d = Disclosure::with_salt(&self.random.salt(), Some(&k), v);
-                digests.push(d.digest.clone());
-                self.disclosures.push(d);
+                let digest = if deeper.is_empty() {
+                    self.disclose(Some(k), v)
+                } else {
+                    let v = self.value(v, &deeper, depth + 1);
+                    self.disclose(Some(k), &v)
+                };
+                digests.push(digest);
             }
         }
         if !digests.is_empty() {
             for _ in 0..self.decoys {
-                digests.push(b64::sha256_b64(&self.random.take::<32>()));
+                digests.push(Digest::of(&self.random.take::<32>()));
             }
             // Sorted so the order reveals nothing about the original claim order.
             digests.sort_unstable();
             out.insert(
                 "_sd".into(),
-                Value::Array(digests.into_iter().map(Value::String).collect()),
+                Value::Array(
+                    digests
+                        .iter()
+                        .map(|d| Value::String(d.as_str().to_owned()))
+                        .collect(),
+                ),
             );
         }
         out
     }
 
-    fn array(&mut self, items: Vec<Value>, active: &[usize], depth: usize) -> Vec<Value> {
+    fn array(&mut self, items: &[Value], active: &[usize], depth: usize) -> Vec<Value> {
         let mut out = Vec::with_capacity(items.len());
-        for (idx, v) in items.into_iter().enumerate() {
-            let here: Vec<usize> = active
+        for (idx, v) in items.iter().enumerate() {
+            let paths = self.paths;
+            let here = active
                 .iter()
                 .copied()
-                .filter(|&i| match self.paths[i].0.get(depth) {
+                .filter(|&i| match paths[i].0.get(depth) {
                     Some(PathElement::Index(j)) => *j == idx,
                     Some(PathElement::AllElements) => true,
                     _ => false,
-                })
-                .collect();
-            let (exact, deeper): (Vec<usize>, Vec<usize>) = here
-                .into_iter()
-                .partition(|&i| self.paths[i].0.len() == depth + 1);
-            let v = self.value(v, &deeper, depth + 1);
-            if exact.is_empty() {
-                out.push(v);
+                });
+            let (exact, deeper) = self.split(here, depth);
+            if !exact {
+                out.push(self.value(v, &deeper, depth + 1));
             } else {
-                exact.iter().for_each(|&i| self.matched[i] = true);
-                let d = Disclosure::with_salt(&self.random.salt(), None, v);
+                let digest = if deeper.is_empty() {
+                    self.disclose(None, v)
+                } else {
+                    let v = self.value(v, &deeper, depth + 1);
+                    self.disclose(None, &v)
+                };
                 let mut o = Map::new();
-                o.insert("...".into(), Value::String(d.digest.clone()));
-                self.disclosures.push(d);
+                o.insert("...".into(), Value::String(digest.as_str().to_owned()));
                 out.push(Value::Object(o));
             }
         }
@@ -230,13 +279,16 @@ impl Concealer<'_> {
 #[cfg(test)]
 mod tests {
     use super::RandomPool;
+    use crate::b64;
 
     #[test]
     fn the_pool_refills_and_never_repeats_a_salt() {
         let mut pool = RandomPool::new();
         // 100 salts of 16 bytes cross the 256-byte block six times.
-        let salts: std::collections::HashSet<String> = (0..100).map(|_| pool.salt()).collect();
+        let salts: std::collections::HashSet<[u8; 22]> = (0..100).map(|_| pool.salt()).collect();
         assert_eq!(salts.len(), 100);
-        assert!(salts.iter().all(|s| s.len() == 22));
+        assert!(salts
+            .iter()
+            .all(|s| b64::decode(std::str::from_utf8(s).unwrap()).unwrap().len() == 16));
     }
 }
