@@ -65,11 +65,12 @@ pub fn present(
         }
     }
     if let Some(kb) = key_binding {
+        let sd_hash = b64::Digest::of(out.as_bytes());
         let payload = KbPayload {
             iat: kb.issued_at,
             aud: kb.audience,
             nonce: kb.nonce,
-            sd_hash: &b64::sha256_b64(out.as_bytes()),
+            sd_hash: sd_hash.as_str(),
         };
         out.push_str(&jws::sign_typed(KB_TYP, None, &payload, kb.signer)?);
     }
