@@ -456,6 +456,15 @@ fn a_batch_stores_what_verifies_in_one_go_and_reports_the_rest() {
         )
         .unwrap();
     assert_eq!(stored.len(), 37);
+    // Stored in token order, although verified on several threads.
+    let expected: Vec<String> = (0..40)
+        .filter(|i| ![3, 17, 31].contains(i))
+        .map(|i| format!("urn:card-{i}"))
+        .collect();
+    assert_eq!(
+        stored.iter().map(|c| c.vct.clone()).collect::<Vec<_>>(),
+        expected
+    );
     // Each stored one has its provenance, as a single import does.
     let first = results[0].as_ref().unwrap();
     assert_eq!(s.wallet.trace(&first.id, None).unwrap().len(), 2);
