@@ -261,9 +261,12 @@ pub(crate) fn sign_typed<P: serde::Serialize>(
     };
     // Structs of strings and numbers always serialise.
     let unserialisable = |_| JoseError::Signing("payload does not serialise".into());
+    // Room for a typical credential's claims, so the text seldom grows.
+    let mut body = Vec::with_capacity(2048);
+    serde_json::to_writer(&mut body, payload).map_err(unserialisable)?;
     sign_json(
         &serde_json::to_vec(&header).map_err(unserialisable)?,
-        &serde_json::to_vec(payload).map_err(unserialisable)?,
+        &body,
         signer,
     )
 }
