@@ -36,7 +36,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Everything CI runs: format and lint checks, Rust tests, bindings, Kotlin tests, Swift checks.
+    /// Everything CI runs: format and lint checks, Rust tests, bindings, Kotlin tests, the apps' checks; prints the shipped library's size.
     Test,
     /// Build the FFI library and generate Kotlin and Swift into target/bindings.
     Bindings {
@@ -56,7 +56,7 @@ enum Task {
     Android,
     /// (macOS) Build SatchelFFI.xcframework for iOS, the simulator and macOS.
     Xcframework,
-    /// Build the release FFI library; print its stripped size and what each crate adds.
+    /// Build the shipped FFI library (xtask/src/ship.rs); print its stripped size and what each crate adds.
     Size,
     /// Measure FFI calls from the JVM (sync vs suspend) on the release library.
     BenchFfi,
