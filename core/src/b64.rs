@@ -92,7 +92,7 @@ impl std::fmt::Debug for Digest {
 
 /// SHA-256 of `data`, base64url-encoded: the digest SD-JWT and RFC 7638 use.
 pub fn sha256_b64(data: &[u8]) -> String {
-    encode(ring::digest::digest(&ring::digest::SHA256, data))
+    Digest::of(data).as_str().to_owned()
 }
 
 #[cfg(test)]

@@ -23,13 +23,9 @@ impl Disclosure {
     /// Makes a new disclosure with a fresh 128-bit salt.
     pub fn new(name: Option<&str>, value: Value) -> Self {
         let salt = b64::encode(b64::random_bytes::<16>());
-        // The array serialised straight from borrowed parts: no `Value` copy.
-        let text = match name {
-            Some(n) => serde_json::to_string(&(salt, n, &value)),
-            None => serde_json::to_string(&(salt, &value)),
-        };
-        // Serialising strings and a `Value` to a `String` cannot fail.
-        let encoded = b64::encode(text.unwrap_or_default());
+        let mut text = Vec::new();
+        write_text(&salt, name, &value, &mut text);
+        let encoded = b64::encode(text);
         let digest = b64::sha256_b64(encoded.as_bytes());
         Disclosure {
             encoded,
@@ -49,6 +45,16 @@ impl Disclosure {
             value: d.value,
         })
     }
+}
+
+/// Appends the JSON text of a disclosure, `[salt, name, value]` or
+/// `[salt, value]`, serialised straight from borrowed parts.
+pub(crate) fn write_text(salt: &str, name: Option<&str>, value: &Value, out: &mut Vec<u8>) {
+    // Strings and a `Value` always serialise to memory.
+    let _ = match name {
+        Some(n) => serde_json::to_writer(out, &(salt, n, value)),
+        None => serde_json::to_writer(out, &(salt, value)),
+    };
 }
 
 /// A disclosure as a verifier or holder reads it from a presentation: its

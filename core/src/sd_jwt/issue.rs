@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{ClaimPath, PathElement, SdJwtError, SD_ALG, VC_NEVER_DISCLOSABLE, VC_TYP};
+use super::{disclosure, ClaimPath, PathElement, SdJwtError, SD_ALG, VC_NEVER_DISCLOSABLE, VC_TYP};
 use crate::{
     b64::{self, Digest},
     jws, Signer,
@@ -176,11 +176,7 @@ impl Concealer<'_> {
         // Base64url characters are ASCII.
         let salt = std::str::from_utf8(&salt).unwrap_or_default();
         self.json.clear();
-        // Strings and a `Value` always serialise to memory.
-        let _ = match name {
-            Some(n) => serde_json::to_writer(&mut self.json, &(salt, n, value)),
-            None => serde_json::to_writer(&mut self.json, &(salt, value)),
-        };
+        disclosure::write_text(salt, name, value, &mut self.json);
         let start = self.tail.len();
         b64::encode_into(&self.json, &mut self.tail);
         let digest = Digest::of(&self.tail.as_bytes()[start..]);
@@ -188,7 +184,16 @@ impl Concealer<'_> {
         digest
     }
 
-    /// `active` lists the paths still being followed; `depth` how far along.
+    /// Conceals `v` as a disclosure, first concealing the claims below it
+    /// that `deeper` paths name; returns its digest.
+    fn conceal(&mut self, name: Option<&str>, v: &Value, deeper: &[usize], depth: usize) -> Digest {
+        if deeper.is_empty() {
+            return self.disclose(name, v);
+        }
+        let v = self.value(v, deeper, depth + 1);
+        self.disclose(name, &v)
+    }
+
     /// Of the paths `here` (those naming this claim at `depth`): whether one
     /// ends there (it is marked as found), and those that go deeper.
     fn split(&mut self, here: impl Iterator<Item = usize>, depth: usize) -> (bool, Vec<usize>) {
@@ -207,6 +212,7 @@ impl Concealer<'_> {
 
     /// The payload form of `v`: a copy, with the claims at the active
     /// paths below it concealed. Values disclosed whole are never copied.
+    /// `active` lists the paths still being followed; `depth` how far along.
     fn value(&mut self, v: &Value, active: &[usize], depth: usize) -> Value {
         if active.is_empty() {
             return v.clone();
@@ -236,13 +242,7 @@ impl Concealer<'_> {
             if !exact {
                 out.insert(k.clone(), self.value(v, &deeper, depth + 1));
             } else {
-                let digest = if deeper.is_empty() {
-                    self.disclose(Some(k), v)
-                } else {
-                    let v = self.value(v, &deeper, depth + 1);
-                    self.disclose(Some(k), &v)
-                };
-                digests.push(digest);
+                digests.push(self.conceal(Some(k), v, &deeper, depth));
             }
         }
         if !digests.is_empty() {
@@ -280,12 +280,7 @@ impl Concealer<'_> {
             if !exact {
                 out.push(self.value(v, &deeper, depth + 1));
             } else {
-                let digest = if deeper.is_empty() {
-                    self.disclose(None, v)
-                } else {
-                    let v = self.value(v, &deeper, depth + 1);
-                    self.disclose(None, &v)
-                };
+                let digest = self.conceal(None, v, &deeper, depth);
                 let mut o = Map::new();
                 o.insert("...".into(), Value::String(digest.as_str().to_owned()));
                 out.push(Value::Object(o));

@@ -46,6 +46,15 @@ fn setup() -> Setup {
     }
 }
 
+/// Every credential of `space_id`, as of `NOW`.
+fn all_at_now(wallet: &Wallet, space_id: &str) -> Vec<Credential> {
+    let now = CredentialFilter {
+        now: NOW,
+        ..Default::default()
+    };
+    wallet.credentials(space_id, &now).unwrap()
+}
+
 fn id_card(issuer: &SoftwareKey, holder: &Jwk, vct: &str, exp: i64) -> String {
     let claims = json!({
         "iss": "https://gdga.example", "vct": vct, "iat": NOW - 10, "exp": exp,
@@ -78,16 +87,7 @@ fn import_list_get_label_delete() {
         .import_credential(&space.id, &lic, Some(&s.issuer.public_jwk()), NOW)
         .unwrap();
 
-    let all = s
-        .wallet
-        .credentials(
-            &space.id,
-            &CredentialFilter {
-                now: NOW,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let all = all_at_now(&s.wallet, &space.id);
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].id, c.id, "import order");
     let by_type = CredentialFilter {
@@ -370,19 +370,7 @@ fn wallet_is_safe_across_threads() {
     for t in threads {
         t.join().unwrap();
     }
-    assert_eq!(
-        wallet
-            .credentials(
-                &space.id,
-                &CredentialFilter {
-                    now: NOW,
-                    ..Default::default()
-                }
-            )
-            .unwrap()
-            .len(),
-        60
-    );
+    assert_eq!(all_at_now(&wallet, &space.id).len(), 60);
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Wallet>();
 }
@@ -445,16 +433,7 @@ fn a_batch_stores_what_verifies_in_one_go_and_reports_the_rest() {
             );
         }
     }
-    let stored = s
-        .wallet
-        .credentials(
-            &space.id,
-            &CredentialFilter {
-                now: NOW,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let stored = all_at_now(&s.wallet, &space.id);
     assert_eq!(stored.len(), 37);
     // Stored in token order, although verified on several threads.
     let expected: Vec<String> = (0..40)

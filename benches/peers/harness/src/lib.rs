@@ -215,6 +215,15 @@ pub fn main<P: Peer>(make: impl FnOnce(&Fixture) -> Result<P, String>) -> ExitCo
     }
 }
 
+/// Times `op` if the peer supports it (`None` from a first call says not).
+fn timed<T>(name: &str, mut op: impl FnMut() -> Option<T>) -> Result<(), String> {
+    if op().is_none() {
+        return unsupported(name);
+    }
+    report(name, &measure(op));
+    Ok(())
+}
+
 fn run<P: Peer>(op: &str, peer: &P, fixture: &Fixture) -> Result<(), String> {
     let presentation = fixture.get("presentation");
     match op {
@@ -223,27 +232,9 @@ fn run<P: Peer>(op: &str, peer: &P, fixture: &Fixture) -> Result<(), String> {
             report("verify", &measure(|| peer.verify_timed(presentation)));
             Ok(())
         }
-        "issue" => match peer.issue() {
-            None => unsupported("issue"),
-            Some(_) => {
-                report("issue", &measure(|| peer.issue()));
-                Ok(())
-            }
-        },
-        "present" => match peer.present() {
-            None => unsupported("present"),
-            Some(_) => {
-                report("present", &measure(|| peer.present()));
-                Ok(())
-            }
-        },
-        "sign" => match peer.sign() {
-            None => unsupported("sign"),
-            Some(_) => {
-                report("sign", &measure(|| peer.sign()));
-                Ok(())
-            }
-        },
+        "issue" => timed("issue", || peer.issue()),
+        "present" => timed("present", || peer.present()),
+        "sign" => timed("sign", || peer.sign()),
         other => Err(format!("unknown op {other}")),
     }
 }
