@@ -181,13 +181,22 @@ pub fn decode(token: &str) -> Result<DecodedJws<'_>, JoseError> {
     else {
         return Err(JoseError::Malformed("expected three dot-separated parts"));
     };
-    let header_bytes = b64::decode(h).ok_or(JoseError::BadBase64("header"))?;
+    // A header is a few dozen bytes: decoded on the stack unless it is not.
+    let mut stack = [0u8; 384];
+    let heap;
+    let header_bytes: &[u8] = if h.len() <= 512 {
+        let n = b64::decode_into(h, &mut stack).ok_or(JoseError::BadBase64("header"))?;
+        &stack[..n]
+    } else {
+        heap = b64::decode(h).ok_or(JoseError::BadBase64("header"))?;
+        &heap
+    };
     // Straight into `Header` (no `Value` tree on the way); a derived struct
     // would also accept a JSON array, so the first byte must open an object.
-    let header: Header = match serde_json::from_slice::<Header>(&header_bytes) {
-        Ok(h) if opens_object(&header_bytes) => h,
+    let header: Header = match serde_json::from_slice::<Header>(header_bytes) {
+        Ok(h) if opens_object(header_bytes) => h,
         // Only on failure: tell a non-object from bad members.
-        _ => match serde_json::from_slice::<Value>(&header_bytes) {
+        _ => match serde_json::from_slice::<Value>(header_bytes) {
             Ok(Value::Object(_)) => return Err(JoseError::Malformed("header members")),
             _ => return Err(JoseError::NotObject("header")),
         },
@@ -272,7 +281,11 @@ pub(crate) fn sign_typed<P: serde::Serialize>(
 }
 
 /// `base64url(header).base64url(payload).base64url(signature)`.
-fn sign_json(header: &[u8], payload: &[u8], signer: &dyn Signer) -> Result<String, JoseError> {
+pub(crate) fn sign_json(
+    header: &[u8],
+    payload: &[u8],
+    signer: &dyn Signer,
+) -> Result<String, JoseError> {
     let mut input = String::with_capacity((header.len() + payload.len()) * 4 / 3 + 100);
     b64::encode_into(header, &mut input);
     input.push('.');

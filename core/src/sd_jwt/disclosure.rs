@@ -49,8 +49,13 @@ impl Disclosure {
 
 /// Appends the JSON text of a disclosure, `[salt, name, value]` or
 /// `[salt, value]`, serialised straight from borrowed parts.
-pub(crate) fn write_text(salt: &str, name: Option<&str>, value: &Value, out: &mut Vec<u8>) {
-    // Strings and a `Value` always serialise to memory.
+pub(crate) fn write_text(
+    salt: &str,
+    name: Option<&str>,
+    value: &impl serde::Serialize,
+    out: &mut Vec<u8>,
+) {
+    // Strings and JSON values always serialise to memory.
     let _ = match name {
         Some(n) => serde_json::to_writer(out, &(salt, n, value)),
         None => serde_json::to_writer(out, &(salt, value)),

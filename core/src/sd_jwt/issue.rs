@@ -153,13 +153,10 @@ pub fn issue(
     if let Some(i) = c.matched.iter().position(|m| !m) {
         return Err(SdJwtError::ClaimNotFound(disclosable[i].to_string()));
     }
-    payload.insert("_sd_alg".into(), Value::String(SD_ALG.into()));
-    let jwt = jws::sign_typed(
-        &options.typ,
-        options.kid.as_deref(),
-        &Value::Object(payload),
-        signer,
-    )?;
+    if let Node::Object { sd_alg, .. } = &mut payload {
+        *sd_alg = true;
+    }
+    let jwt = jws::sign_typed(&options.typ, options.kid.as_deref(), &payload, signer)?;
     let mut out = jwt;
     out.reserve(c.tail.len() + 1);
     out.push('~');
@@ -167,11 +164,65 @@ pub fn issue(
     Ok(out)
 }
 
+/// The payload, or a disclosed value, as it will be written: borrowed from
+/// the claims except where claims below it are concealed, so issuing
+/// copies no claim and builds no `Value` tree.
+enum Node<'a> {
+    /// A value written as it is.
+    Same(&'a Value),
+    /// An object with some of its claims concealed: the kept members, then
+    /// `_sd` (the digests, sorted) and, at the top, `_sd_alg`.
+    Object {
+        kept: Vec<(&'a str, Node<'a>)>,
+        sd: Vec<Digest>,
+        sd_alg: bool,
+    },
+    /// An array with some of its elements concealed.
+    Array(Vec<Node<'a>>),
+    /// A concealed array element, `{"...": digest}`.
+    Element(Digest),
+}
+
+impl serde::Serialize for Node<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            Node::Same(v) => v.serialize(s),
+            Node::Object { kept, sd, sd_alg } => {
+                let extra = usize::from(!sd.is_empty()) + usize::from(*sd_alg);
+                let mut m = s.serialize_map(Some(kept.len() + extra))?;
+                for (k, v) in kept {
+                    m.serialize_entry(k, v)?;
+                }
+                if !sd.is_empty() {
+                    m.serialize_entry("_sd", sd)?;
+                }
+                if *sd_alg {
+                    m.serialize_entry("_sd_alg", SD_ALG)?;
+                }
+                m.end()
+            }
+            Node::Array(items) => s.collect_seq(items),
+            Node::Element(digest) => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("...", digest)?;
+                m.end()
+            }
+        }
+    }
+}
+
+/// Whether claim name `k` is `p`. Names mostly differ in length or in
+/// their last character, so those are compared before the whole text.
+fn same_name(p: &str, k: &str) -> bool {
+    p.len() == k.len() && p.as_bytes().last() == k.as_bytes().last() && p == k
+}
+
 impl Concealer<'_> {
     /// Appends the disclosure of `value` (named in an object, unnamed in
     /// an array) to the tail; returns its digest. Serialised straight from
     /// the borrowed parts, encoded into the tail, digested in place.
-    fn disclose(&mut self, name: Option<&str>, value: &Value) -> Digest {
+    fn disclose(&mut self, name: Option<&str>, value: &impl serde::Serialize) -> Digest {
         let salt = salt();
         // Base64url characters are ASCII.
         let salt = std::str::from_utf8(&salt).unwrap_or_default();
@@ -210,61 +261,55 @@ impl Concealer<'_> {
         (exact, deeper)
     }
 
-    /// The payload form of `v`: a copy, with the claims at the active
-    /// paths below it concealed. Values disclosed whole are never copied.
-    /// `active` lists the paths still being followed; `depth` how far along.
-    fn value(&mut self, v: &Value, active: &[usize], depth: usize) -> Value {
+    /// The payload form of `v`: itself, or with the claims at the active
+    /// paths below it concealed. `active` lists the paths still being
+    /// followed; `depth` how far along.
+    fn value<'a>(&mut self, v: &'a Value, active: &[usize], depth: usize) -> Node<'a> {
         if active.is_empty() {
-            return v.clone();
+            return Node::Same(v);
         }
         match v {
-            Value::Object(m) => Value::Object(self.object(m, active, depth)),
-            Value::Array(a) => Value::Array(self.array(a, active, depth)),
-            other => other.clone(),
+            Value::Object(m) => self.object(m, active, depth),
+            Value::Array(a) => Node::Array(self.array(a, active, depth)),
+            other => Node::Same(other),
         }
     }
 
-    fn object(
+    fn object<'a>(
         &mut self,
-        map: &Map<String, Value>,
+        map: &'a Map<String, Value>,
         active: &[usize],
         depth: usize,
-    ) -> Map<String, Value> {
-        let mut out = Map::new();
-        let mut digests = Vec::new();
+    ) -> Node<'a> {
+        let mut kept = Vec::with_capacity(map.len());
+        let mut sd = Vec::new();
         for (k, v) in map {
             let paths = self.paths;
-            let here = active
-                .iter()
-                .copied()
-                .filter(|&i| matches!(paths[i].0.get(depth), Some(PathElement::Key(p)) if p == k));
+            let here = active.iter().copied().filter(
+                |&i| matches!(paths[i].0.get(depth), Some(PathElement::Key(p)) if same_name(p, k)),
+            );
             let (exact, deeper) = self.split(here, depth);
             if !exact {
-                out.insert(k.clone(), self.value(v, &deeper, depth + 1));
+                kept.push((k.as_str(), self.value(v, &deeper, depth + 1)));
             } else {
-                digests.push(self.conceal(Some(k), v, &deeper, depth));
+                sd.push(self.conceal(Some(k), v, &deeper, depth));
             }
         }
-        if !digests.is_empty() {
+        if !sd.is_empty() {
             for _ in 0..self.decoys {
-                digests.push(Digest::of(&random::<32>()));
+                sd.push(Digest::of(&random::<32>()));
             }
             // Sorted so the order reveals nothing about the original claim order.
-            digests.sort_unstable();
-            out.insert(
-                "_sd".into(),
-                Value::Array(
-                    digests
-                        .iter()
-                        .map(|d| Value::String(d.as_str().to_owned()))
-                        .collect(),
-                ),
-            );
+            sd.sort_unstable();
         }
-        out
+        Node::Object {
+            kept,
+            sd,
+            sd_alg: false,
+        }
     }
 
-    fn array(&mut self, items: &[Value], active: &[usize], depth: usize) -> Vec<Value> {
+    fn array<'a>(&mut self, items: &'a [Value], active: &[usize], depth: usize) -> Vec<Node<'a>> {
         let mut out = Vec::with_capacity(items.len());
         for (idx, v) in items.iter().enumerate() {
             let paths = self.paths;
@@ -280,10 +325,7 @@ impl Concealer<'_> {
             if !exact {
                 out.push(self.value(v, &deeper, depth + 1));
             } else {
-                let digest = self.conceal(None, v, &deeper, depth);
-                let mut o = Map::new();
-                o.insert("...".into(), Value::String(digest.as_str().to_owned()));
-                out.push(Value::Object(o));
+                out.push(Node::Element(self.conceal(None, v, &deeper, depth)));
             }
         }
         out

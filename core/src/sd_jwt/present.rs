@@ -2,7 +2,12 @@
 
 use serde_json::Value;
 
-use super::{disclosure::Parsed, resolve::resolve, verify::split, ClaimPath, SdJwtError, KB_TYP};
+use super::{
+    disclosure::Parsed,
+    resolve::{resolve, Payload},
+    verify::split,
+    ClaimPath, SdJwtError, KB_TYP,
+};
 use crate::{b64, jws, Signer};
 
 /// The key-binding JWT to add to a presentation.
@@ -40,7 +45,7 @@ pub fn present(
 ) -> Result<String, SdJwtError> {
     let compact = split(sd_jwt)?;
     let jwt = jws::decode(compact.issuer_jwt)?;
-    let payload = jwt.payload_object()?;
+    let payload = Payload::read(&jwt.payload)?;
     let mut disclosures = compact
         .disclosures
         .iter()

@@ -1,9 +1,210 @@
 //! Replaces digests in an issuer-signed payload with the disclosed claims,
 //! enforcing the processing rules of RFC 9901 §7.1 step 3–5.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::{disclosure::Parsed, ClaimPath, PathElement, SdJwtError, SD_ALG, VC_NEVER_DISCLOSABLE};
+use crate::jws::JoseError;
+
+/// An issuer-signed payload as the resolver reads it: the claims, and the
+/// top-level `_sd` (where nearly every digest sits) kept aside with its
+/// digests borrowed from the payload text rather than copied into `Value`s.
+pub(crate) struct Payload<'a> {
+    claims: Map<String, Value>,
+    sd: Option<Digests<'a>>,
+}
+
+/// An `_sd` member: its digests, or what is wrong with it.
+enum Digests<'a> {
+    List(Vec<Cow<'a, str>>),
+    NotArray,
+    NotStrings,
+}
+
+impl<'a> Payload<'a> {
+    /// Reads a payload, which must be a JSON object.
+    pub(crate) fn read(json: &'a [u8]) -> Result<Self, JoseError> {
+        serde_json::from_slice(json).map_err(|_| JoseError::NotObject("payload"))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Payload<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Payload<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Payload<'de>, A::Error> {
+                let mut claims = Map::new();
+                let mut sd = None;
+                // A repeated member keeps its last value, as for any JSON object read here.
+                while let Some(Text(key)) = m.next_key()? {
+                    if key == "_sd" {
+                        sd = Some(m.next_value()?);
+                    } else {
+                        claims.insert(key.into_owned(), m.next_value()?);
+                    }
+                }
+                Ok(Payload { claims, sd })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// A JSON string, borrowed from the text when it holds no escapes.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Text<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(TextVisitor)
+    }
+}
+
+struct TextVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TextVisitor {
+    type Value = Text<'de>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(v)))
+    }
+}
+
+/// Visits any JSON value, keeping only a string: `_sd` and its elements
+/// may be anything in a hostile payload, and a wrong one is reported by
+/// what it is (a [`SdJwtError::Malformed`]), not as broken JSON.
+macro_rules! other_kinds {
+    ($other:expr) => {
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($other)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($other)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($other)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($other)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok($other)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut m: A,
+        ) -> Result<Self::Value, A::Error> {
+            while m
+                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                .is_some()
+            {}
+            Ok($other)
+        }
+    };
+}
+
+/// Any JSON value, kept only if it is a string (borrowed from the text
+/// when it holds no escapes): an `_sd` element, or a key-binding member
+/// compared with what the verifier expects.
+pub(crate) struct MaybeStr<'a>(pub Option<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for MaybeStr<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MaybeStr<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<MaybeStr<'de>, E> {
+                Ok(MaybeStr(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<MaybeStr<'de>, E> {
+                Ok(MaybeStr(Some(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_string<E>(self, v: String) -> Result<MaybeStr<'de>, E> {
+                Ok(MaybeStr(Some(Cow::Owned(v))))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<MaybeStr<'de>, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(MaybeStr(None))
+            }
+            other_kinds!(MaybeStr(None));
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl From<Value> for Digests<'_> {
+    /// An `_sd` member met below the top level, already read as a value.
+    fn from(v: Value) -> Self {
+        let Value::Array(items) = v else {
+            return Digests::NotArray;
+        };
+        let mut list = Vec::with_capacity(items.len());
+        for item in items {
+            let Value::String(d) = item else {
+                return Digests::NotStrings;
+            };
+            list.push(Cow::Owned(d));
+        }
+        Digests::List(list)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Digests<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Digests<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an _sd member")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Digests<'de>, A::Error> {
+                let mut list = Vec::with_capacity(16);
+                let mut strings = true;
+                while let Some(e) = seq.next_element::<MaybeStr<'de>>()? {
+                    match e.0 {
+                        Some(d) if strings => list.push(d),
+                        _ => strings = false,
+                    }
+                }
+                Ok(if strings {
+                    Digests::List(list)
+                } else {
+                    Digests::NotStrings
+                })
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Digests<'de>, E> {
+                Ok(Digests::NotArray)
+            }
+            other_kinds!(Digests::NotArray);
+        }
+        d.deserialize_any(V)
+    }
+}
 
 /// The outcome of resolving: processed claims and, if asked, the claim path
 /// of every disclosure (in input order).
@@ -12,7 +213,7 @@ pub(crate) struct Resolved {
     pub paths: Vec<ClaimPath>,
 }
 
-struct Resolver<'a, 'b> {
+struct Resolver<'a, 'b, 'p> {
     /// Names and values are moved out as they are placed (each at most once).
     disclosures: &'a mut [Parsed<'b>],
     /// Disclosure indices sorted by digest, for binary search.
@@ -20,7 +221,7 @@ struct Resolver<'a, 'b> {
     used: Vec<bool>,
     /// Every digest met in the payload that matched no disclosure (decoys,
     /// undisclosed claims): checked for repeats once at the end.
-    unmatched: Vec<String>,
+    unmatched: Vec<Cow<'p, str>>,
     vc: bool,
     record_paths: bool,
     paths: Vec<ClaimPath>,
@@ -30,11 +231,15 @@ struct Resolver<'a, 'b> {
 /// never-disclosable claims are enforced. With `record_paths`, the path of
 /// each disclosure is returned (holders use it to choose what to disclose).
 pub(crate) fn resolve(
-    mut payload: Map<String, Value>,
+    payload: Payload<'_>,
     disclosures: &mut [Parsed<'_>],
     vc: bool,
     record_paths: bool,
 ) -> Result<Resolved, SdJwtError> {
+    let Payload {
+        claims: mut payload,
+        sd,
+    } = payload;
     match payload.remove("_sd_alg") {
         None => {}
         Some(Value::String(alg)) if alg == SD_ALG => {}
@@ -61,13 +266,14 @@ pub(crate) fn resolve(
         disclosures,
         by_digest,
         used: vec![false; count],
-        unmatched: Vec::new(),
+        // Room for a credential's decoys and undisclosed claims.
+        unmatched: Vec::with_capacity(16),
         vc,
         record_paths,
         paths: vec![ClaimPath::default(); if record_paths { count } else { 0 }],
     };
     let mut path = Vec::new();
-    let claims = r.object(payload, &mut path, 0)?;
+    let claims = r.object(payload, sd, &mut path, 0)?;
     r.unmatched.sort_unstable();
     if r.unmatched.windows(2).any(|w| w[0] == w[1]) {
         return Err(SdJwtError::DuplicateDigest);
@@ -84,7 +290,7 @@ pub(crate) fn resolve(
 /// Deeper nesting than this is refused, so hostile input cannot exhaust the stack.
 const MAX_DEPTH: usize = 64;
 
-impl Resolver<'_, '_> {
+impl<'p> Resolver<'_, '_, 'p> {
     fn value(
         &mut self,
         v: Value,
@@ -95,7 +301,10 @@ impl Resolver<'_, '_> {
             return Err(SdJwtError::Malformed("claims nested too deeply".into()));
         }
         Ok(match v {
-            Value::Object(m) => Value::Object(self.object(m, path, depth + 1)?),
+            Value::Object(mut m) => {
+                let sd = m.remove("_sd").map(Digests::from);
+                Value::Object(self.object(m, sd, path, depth + 1)?)
+            }
             Value::Array(a) => Value::Array(self.array(a, path, depth + 1)?),
             other => other,
         })
@@ -103,7 +312,7 @@ impl Resolver<'_, '_> {
 
     /// The disclosure behind `digest`, if presented; a digest seen twice
     /// in the payload is refused.
-    fn take(&mut self, digest: String) -> Result<Option<usize>, SdJwtError> {
+    fn take(&mut self, digest: Cow<'p, str>) -> Result<Option<usize>, SdJwtError> {
         let disclosures = &*self.disclosures;
         match self
             .by_digest
@@ -124,13 +333,14 @@ impl Resolver<'_, '_> {
         matches!(v, Value::Object(_) | Value::Array(_))
     }
 
+    /// Resolves an object whose `_sd` member (if any) was taken out as `sd`.
     fn object(
         &mut self,
         mut map: Map<String, Value>,
+        sd: Option<Digests<'p>>,
         path: &mut Vec<PathElement>,
         depth: usize,
     ) -> Result<Map<String, Value>, SdJwtError> {
-        let sd = map.remove("_sd");
         // Resolved in place; scalars hold no digests, so no path is built for them.
         for (k, v) in map.iter_mut() {
             if Self::nested(v) {
@@ -140,14 +350,17 @@ impl Resolver<'_, '_> {
             }
         }
         let mut out = map;
-        let Some(sd) = sd else { return Ok(out) };
-        let Value::Array(digests) = sd else {
-            return Err(SdJwtError::Malformed("_sd must be an array".into()));
+        let digests = match sd {
+            None => return Ok(out),
+            Some(Digests::List(digests)) => digests,
+            Some(Digests::NotArray) => {
+                return Err(SdJwtError::Malformed("_sd must be an array".into()))
+            }
+            Some(Digests::NotStrings) => {
+                return Err(SdJwtError::Malformed("_sd must hold strings".into()))
+            }
         };
         for d in digests {
-            let Value::String(d) = d else {
-                return Err(SdJwtError::Malformed("_sd must hold strings".into()));
-            };
             let Some(i) = self.take(d)? else { continue };
             let Some(name) = self.disclosures[i].name.take() else {
                 return Err(SdJwtError::DisclosureKindMismatch);
@@ -162,12 +375,15 @@ impl Resolver<'_, '_> {
                 return Err(SdJwtError::ClaimCollision(name));
             }
             self.used[i] = true;
+            if self.record_paths {
+                let mut recorded = Vec::with_capacity(path.len() + 1);
+                recorded.extend_from_slice(path);
+                recorded.push(PathElement::Key(name.clone()));
+                self.paths[i] = ClaimPath(recorded);
+            }
             let value = std::mem::take(&mut self.disclosures[i].value);
-            let v = if self.record_paths || Self::nested(&value) {
+            let v = if Self::nested(&value) {
                 path.push(PathElement::Key(name.clone()));
-                if self.record_paths {
-                    self.paths[i] = ClaimPath(path.clone());
-                }
                 let v = self.value(value, path, depth)?;
                 path.pop();
                 v
@@ -196,7 +412,7 @@ impl Resolver<'_, '_> {
                             "array digest must be a string".into(),
                         ));
                     };
-                    if let Some(i) = self.take(d)? {
+                    if let Some(i) = self.take(Cow::Owned(d))? {
                         if self.disclosures[i].name.is_some() {
                             return Err(SdJwtError::DisclosureKindMismatch);
                         }

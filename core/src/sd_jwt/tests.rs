@@ -461,6 +461,13 @@ fn malformed_sd_structures() {
     for payload in [
         json!({"vct": "t", "_sd": "x"}),
         json!({"vct": "t", "_sd": [1]}),
+        json!({"vct": "t", "_sd": {"a": ["b"]}}),
+        json!({"vct": "t", "_sd": null}),
+        json!({"vct": "t", "_sd": true}),
+        json!({"vct": "t", "_sd": [["nested"]]}),
+        json!({"vct": "t", "_sd": ["fine", {"a": 1}]}),
+        json!({"vct": "t", "o": {"_sd": 5}}),
+        json!({"vct": "t", "o": {"_sd": ["fine", 2.5]}}),
         json!({"vct": "t", "l": [{"...": 1}]}),
     ] {
         let t = f.forge(VC_TYP, payload, &[]);
@@ -476,6 +483,59 @@ fn malformed_sd_structures() {
     }
     let t = f.forge(VC_TYP, json!({"vct": "t", "deep": deep}), &[]);
     assert!(verify(&t, &f.key(), &VerifyOptions::vc(NOW)).is_err());
+}
+
+/// Signs `payload` JSON text exactly as written, as the issuer.
+fn forge_text(f: &Fixture, payload: &str, disclosures: &[&Disclosure]) -> String {
+    let header = json!({"alg": "ES256", "typ": VC_TYP}).to_string();
+    let mut out = jws::sign_json(header.as_bytes(), payload.as_bytes(), &f.issuer).unwrap();
+    out.push('~');
+    for d in disclosures {
+        out.push_str(&d.encoded);
+        out.push('~');
+    }
+    out
+}
+
+#[test]
+fn digests_and_names_written_with_escapes_are_read_as_json_strings() {
+    let f = Fixture::new();
+    let d = Disclosure::new(Some("name"), json!("张三"));
+    // `_sd` spelt with an escape, and the digest's first character escaped:
+    // the same member and the same digest once read as JSON.
+    let escaped = format!("\\u{:04x}{}", d.digest.as_bytes()[0], &d.digest[1..]);
+    let payload = format!(r#"{{"vct":"t","_s\u0064":["{escaped}"],"_sd_alg":"sha-256"}}"#);
+    let v = verify(
+        &forge_text(&f, &payload, &[&d]),
+        &f.key(),
+        &VerifyOptions::vc(NOW),
+    )
+    .unwrap();
+    assert_eq!(v.claims["name"], "张三");
+    // A repeated `_sd` keeps its last value, as any repeated member does.
+    let payload = format!(r#"{{"vct":"t","_sd":["{}"],"_sd":[]}}"#, d.digest);
+    assert_eq!(
+        verify(
+            &forge_text(&f, &payload, &[&d]),
+            &f.key(),
+            &VerifyOptions::vc(NOW)
+        )
+        .unwrap_err(),
+        SdJwtError::UnreferencedDisclosure
+    );
+    // Not an object, or not JSON at all.
+    for payload in ["[1]", "\"x\"", "{\"vct\":", "{\"vct\":\"t\"} x"] {
+        assert_eq!(
+            verify(
+                &forge_text(&f, payload, &[]),
+                &f.key(),
+                &VerifyOptions::vc(NOW)
+            )
+            .unwrap_err(),
+            SdJwtError::Jose(jws::JoseError::NotObject("payload")),
+            "{payload}"
+        );
+    }
 }
 
 #[test]

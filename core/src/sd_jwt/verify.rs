@@ -2,7 +2,11 @@
 
 use serde_json::{Map, Value};
 
-use super::{disclosure::Parsed, resolve::resolve, SdJwtError, KB_TYP, MAX_TOKEN_LEN, VC_TYP};
+use super::{
+    disclosure::Parsed,
+    resolve::{resolve, MaybeStr, Payload},
+    SdJwtError, KB_TYP, MAX_TOKEN_LEN, VC_TYP,
+};
 use crate::{b64, jws, Jwk, VerifyingKey};
 
 /// Which `typ` the issuer-signed JWT must carry.
@@ -256,7 +260,7 @@ fn verify_parts(
         }
     }
     jwt.verify(issuer_key)?;
-    let payload = jwt.payload_object()?;
+    let payload = Payload::read(&jwt.payload)?;
 
     // §7.1 step 3–5: disclosures.
     let mut disclosures = compact
@@ -304,7 +308,8 @@ fn verify_parts(
         None => {
             if let Some(kb) = compact.kb_jwt.filter(|_| check_unrequired_kb) {
                 let holder = holder_verifier.as_ref().ok_or(SdJwtError::NoHolderKey)?;
-                verify_kb_signature_and_hash(kb, holder, compact.sd_input)?;
+                let jwt = jws::decode(kb).map_err(SdJwtError::KbSignature)?;
+                verify_kb_signature_and_hash(&jwt, holder, compact.sd_input)?;
             }
             false
         }
@@ -332,7 +337,8 @@ fn verify_key_binding(
     check: &KeyBindingCheck,
     now: i64,
 ) -> Result<(), SdJwtError> {
-    let claims = verify_kb_signature_and_hash(kb, holder, sd_input)?;
+    let jwt = jws::decode(kb).map_err(SdJwtError::KbSignature)?;
+    let claims = verify_kb_signature_and_hash(&jwt, holder, sd_input)?;
     let iat = claims
         .iat
         .as_ref()
@@ -341,10 +347,10 @@ fn verify_key_binding(
     if iat > now + check.max_future || iat < now - check.max_age {
         return Err(SdJwtError::KbIat);
     }
-    if claims.nonce.as_ref().and_then(Value::as_str) != Some(check.nonce.as_str()) {
+    if text(&claims.nonce) != Some(check.nonce.as_str()) {
         return Err(SdJwtError::KbNonce);
     }
-    if claims.aud.as_ref().and_then(Value::as_str) != Some(check.audience.as_str()) {
+    if text(&claims.aud) != Some(check.audience.as_str()) {
         return Err(SdJwtError::KbAudience);
     }
     Ok(())
@@ -354,21 +360,28 @@ fn verify_key_binding(
 /// without being kept. Each is any JSON value, so a wrong type is reported
 /// as that member being wrong, not as a malformed token.
 #[derive(serde::Deserialize)]
-struct KbClaims {
+struct KbClaims<'a> {
     iat: Option<Value>,
-    nonce: Option<Value>,
-    aud: Option<Value>,
-    sd_hash: Option<Value>,
+    #[serde(borrow)]
+    nonce: Option<MaybeStr<'a>>,
+    #[serde(borrow)]
+    aud: Option<MaybeStr<'a>>,
+    #[serde(borrow)]
+    sd_hash: Option<MaybeStr<'a>>,
+}
+
+/// A member's text, if it is a string.
+fn text<'a>(member: &'a Option<MaybeStr<'_>>) -> Option<&'a str> {
+    member.as_ref().and_then(|m| m.0.as_deref())
 }
 
 /// The parts of §7.3 that hold whoever the verifier is: a `kb+jwt` signed
 /// by the holder key over exactly this presentation (`sd_hash`).
-fn verify_kb_signature_and_hash(
-    kb: &str,
+fn verify_kb_signature_and_hash<'a>(
+    jwt: &'a jws::DecodedJws<'_>,
     holder: &VerifyingKey,
     sd_input: &str,
-) -> Result<KbClaims, SdJwtError> {
-    let jwt = jws::decode(kb).map_err(SdJwtError::KbSignature)?;
+) -> Result<KbClaims<'a>, SdJwtError> {
     if !jwt.header.typ_is(KB_TYP) {
         return Err(SdJwtError::KbWrongTyp);
     }
@@ -377,13 +390,9 @@ fn verify_kb_signature_and_hash(
     if !jws::opens_object(&jwt.payload) {
         return Err(not_object());
     }
-    let claims: KbClaims = serde_json::from_slice(&jwt.payload).map_err(|_| not_object())?;
+    let claims: KbClaims<'_> = serde_json::from_slice(&jwt.payload).map_err(|_| not_object())?;
     let expected = b64::Digest::of(sd_input.as_bytes());
-    let presented = claims
-        .sd_hash
-        .as_ref()
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let presented = text(&claims.sd_hash).unwrap_or_default();
     if !constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
         return Err(SdJwtError::KbSdHash);
     }
