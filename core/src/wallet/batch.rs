@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::{
     credentials::{
-        check_holder, prepare_credential, unverified_issuer, verify_with_any, SealedCredential,
+        prepare_credential, unverified_issuer, verify_with_any, HolderKeys, SealedCredential,
     },
     Credential, Space, Wallet, WalletError,
 };
@@ -85,9 +85,10 @@ impl Wallet {
     ) -> Result<Vec<Result<SealedCredential, WalletError>>, WalletError> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = cores.min(jobs.len() / PER_THREAD_MIN).max(1);
+        let holder_keys = HolderKeys::of(space);
         let verify = |(token, keys): Job<'_>| {
             let (verified, key) = verify_with_any(token, &keys?, now)?;
-            check_holder(space, &verified)?;
+            holder_keys.check(&verified)?;
             let stored = prepare_credential(space, token, verified.claims, key, None);
             Ok(self.seal_credential(stored))
         };

@@ -37,7 +37,7 @@ impl Wallet {
             }
         };
         let (verified, key) = verify_with_any(token, &keys, now)?;
-        check_holder(&space, &verified)?;
+        HolderKeys::of(&space).check(&verified)?;
         self.store_credential(&space, token, verified.claims, key, None)
     }
 
@@ -403,18 +403,32 @@ pub(super) fn prepare_credential(
     }
 }
 
-/// A credential bound to a key must be bound to this space's (or this device's) key.
-pub(super) fn check_holder(
-    space: &Space,
-    verified: &sd_jwt::VerifiedSdJwt,
-) -> Result<(), WalletError> {
-    if let Some(holder) = &verified.holder_key {
-        let t = holder.thumbprint();
-        if t != space.holder_key.thumbprint() && t != space.signing_key().thumbprint() {
-            return Err(WalletError::HolderMismatch);
+/// The keys a credential may be bound to: this space's holder key and this
+/// device's signing key, by thumbprint, worked out once for any number of
+/// credentials.
+pub(super) struct HolderKeys {
+    holder: String,
+    device: String,
+}
+
+impl HolderKeys {
+    pub(super) fn of(space: &Space) -> Self {
+        HolderKeys {
+            holder: space.holder_key.thumbprint(),
+            device: space.signing_key().thumbprint(),
         }
     }
-    Ok(())
+
+    /// A credential bound to a key must be bound to one of these.
+    pub(super) fn check(&self, verified: &sd_jwt::VerifiedSdJwt) -> Result<(), WalletError> {
+        if let Some(holder) = &verified.holder_key {
+            let t = holder.thumbprint();
+            if t != self.holder && t != self.device {
+                return Err(WalletError::HolderMismatch);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The `iss` of an SD-JWT, read before verification to find the issuer key.
