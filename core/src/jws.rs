@@ -249,10 +249,14 @@ pub fn sign(
 
 /// Signs `payload`, serialised straight from its type (no `Value` tree on
 /// the way), under a header of `alg`, `kid` when given, and `typ`.
+///
+/// `size_hint` is the payload's expected JSON length: the text is written
+/// into a buffer of that size, so a small one does not take a large block.
 pub(crate) fn sign_typed<P: serde::Serialize>(
     typ: &str,
     kid: Option<&str>,
     payload: &P,
+    size_hint: usize,
     signer: &dyn Signer,
 ) -> Result<String, JoseError> {
     // Members in the order a sorted map would write them.
@@ -270,8 +274,7 @@ pub(crate) fn sign_typed<P: serde::Serialize>(
     };
     // Structs of strings and numbers always serialise.
     let unserialisable = |_| JoseError::Signing("payload does not serialise".into());
-    // Room for a typical credential's claims, so the text seldom grows.
-    let mut body = Vec::with_capacity(2048);
+    let mut body = Vec::with_capacity(size_hint);
     serde_json::to_writer(&mut body, payload).map_err(unserialisable)?;
     sign_json(
         &serde_json::to_vec(&header).map_err(unserialisable)?,
@@ -315,7 +318,7 @@ mod tests {
         let key = SoftwareKey::generate_es256().unwrap();
         let payload = json!({"n": 1, "s": "x"});
         for kid in [None, Some("k-1")] {
-            let token = sign_typed("kb+jwt", kid, &payload, &key).unwrap();
+            let token = sign_typed("kb+jwt", kid, &payload, 64, &key).unwrap();
             let (header, claims) =
                 verify(&token, &key.public_jwk().verifying_key().unwrap()).unwrap();
             assert_eq!(header.alg, "ES256");

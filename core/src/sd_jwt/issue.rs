@@ -2,7 +2,10 @@
 
 use serde_json::{Map, Value};
 
-use super::{disclosure, ClaimPath, PathElement, SdJwtError, SD_ALG, VC_NEVER_DISCLOSABLE, VC_TYP};
+use super::{
+    disclosure, path::same_name, ClaimPath, PathElement, SdJwtError, SD_ALG, VC_NEVER_DISCLOSABLE,
+    VC_TYP,
+};
 use crate::{
     b64::{self, Digest},
     jws, Signer,
@@ -156,7 +159,8 @@ pub fn issue(
     if let Node::Object { sd_alg, .. } = &mut payload {
         *sd_alg = true;
     }
-    let jwt = jws::sign_typed(&options.typ, options.kid.as_deref(), &payload, signer)?;
+    // Room for a typical credential's claims, so the text seldom grows.
+    let jwt = jws::sign_typed(&options.typ, options.kid.as_deref(), &payload, 2048, signer)?;
     let mut out = jwt;
     out.reserve(c.tail.len() + 1);
     out.push('~');
@@ -210,12 +214,6 @@ impl serde::Serialize for Node<'_> {
             }
         }
     }
-}
-
-/// Whether claim name `k` is `p`. Names mostly differ in length or in
-/// their last character, so those are compared before the whole text.
-fn same_name(p: &str, k: &str) -> bool {
-    p.len() == k.len() && p.as_bytes().last() == k.as_bytes().last() && p == k
 }
 
 impl Concealer<'_> {

@@ -119,10 +119,19 @@ impl ClaimPath {
     /// `concrete.len()` elements of this pattern, or this whole pattern is
     /// matched by a prefix of `concrete`.
     pub fn related_to(&self, concrete: &[PathElement]) -> bool {
-        self.0.iter().zip(concrete).all(|(p, c)| {
-            p == c || (*p == PathElement::AllElements && matches!(c, PathElement::Index(_)))
+        self.0.iter().zip(concrete).all(|(p, c)| match (p, c) {
+            (PathElement::Key(p), PathElement::Key(c)) => same_name(p, c),
+            (PathElement::AllElements, PathElement::Index(_)) => true,
+            _ => p == c,
         })
     }
+}
+
+/// Whether claim names `a` and `b` are the same. Names mostly differ in
+/// length or in their last character, so those are compared before the
+/// whole text.
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().last() == b.as_bytes().last() && a == b
 }
 
 impl ClaimPath {

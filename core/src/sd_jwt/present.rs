@@ -77,7 +77,11 @@ pub fn present(
             nonce: kb.nonce,
             sd_hash: sd_hash.as_str(),
         };
-        out.push_str(&jws::sign_typed(KB_TYP, None, &payload, kb.signer)?);
+        // `iat`, `aud`, `nonce` and a 43-character `sd_hash`.
+        let size_hint = 96 + kb.audience.len() + kb.nonce.len();
+        out.push_str(&jws::sign_typed(
+            KB_TYP, None, &payload, size_hint, kb.signer,
+        )?);
     }
     Ok(out)
 }
