@@ -40,6 +40,35 @@ pub struct Jwk {
     pub kid: Option<String>,
 }
 
+/// A key coordinate decoded: on the stack when it has the 32 bytes of
+/// every supported curve's, else however long it is (and then refused by
+/// length, not as bad base64).
+enum Coordinate {
+    Short([u8; 32]),
+    Other(Vec<u8>),
+}
+
+impl Coordinate {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Coordinate::Short(b) => b,
+            Coordinate::Other(v) => v,
+        }
+    }
+}
+
+fn coordinate(text: &str) -> Option<Coordinate> {
+    // Room for the decoder's rounded-up estimate of 43 characters.
+    let mut buf = [0u8; 36];
+    if text.len() == 43 {
+        let n = b64::decode_into(text, &mut buf)?;
+        let mut out = [0u8; 32];
+        out.copy_from_slice(buf.get(..n)?.get(..32)?);
+        return (n == 32).then_some(Coordinate::Short(out));
+    }
+    b64::decode(text).map(Coordinate::Other)
+}
+
 impl Jwk {
     /// Parses and validates a public JWK from JSON text.
     pub fn from_json(text: &str) -> Result<Self, JwkError> {
@@ -135,17 +164,20 @@ impl Jwk {
 
     /// Validates the key material and returns a key ready for verification.
     pub fn verifying_key(&self) -> Result<VerifyingKey, JwkError> {
-        let x = b64::decode(&self.x).ok_or(JwkError::InvalidKey("x is not base64url"))?;
+        let x = coordinate(&self.x).ok_or(JwkError::InvalidKey("x is not base64url"))?;
         match self.alg()? {
             Alg::Es256 => {
                 let y = self
                     .y
                     .as_deref()
                     .ok_or(JwkError::InvalidKey("EC key without y"))?;
-                let y = b64::decode(y).ok_or(JwkError::InvalidKey("y is not base64url"))?;
-                if x.len() != 32 || y.len() != 32 {
+                let y = coordinate(y).ok_or(JwkError::InvalidKey("y is not base64url"))?;
+                let (Ok(x), Ok(y)) = (
+                    <[u8; 32]>::try_from(x.as_slice()),
+                    <[u8; 32]>::try_from(y.as_slice()),
+                ) else {
                     return Err(JwkError::InvalidKey("P-256 coordinates must be 32 bytes"));
-                }
+                };
                 let mut point = [0u8; 65];
                 point[0] = 4;
                 point[1..33].copy_from_slice(&x);
@@ -157,6 +189,7 @@ impl Jwk {
                     return Err(JwkError::InvalidKey("OKP key with y"));
                 }
                 let key: [u8; 32] = x
+                    .as_slice()
                     .try_into()
                     .map_err(|_| JwkError::InvalidKey("Ed25519 key must be 32 bytes"))?;
                 Ok(VerifyingKey::Ed25519(key))

@@ -74,6 +74,8 @@ pub(crate) struct Parsed<'a> {
     pub name: Option<String>,
     /// The claim value.
     pub value: Value,
+    /// Whether the payload has referenced it yet (while resolving).
+    pub used: bool,
 }
 
 /// Disclosures up to this many characters are decoded on the stack.
@@ -101,6 +103,7 @@ impl<'a> Parsed<'a> {
             digest: Digest::of(encoded.as_bytes()),
             name,
             value,
+            used: false,
         })
     }
 }

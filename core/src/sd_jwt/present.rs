@@ -3,7 +3,6 @@
 use serde_json::Value;
 
 use super::{
-    disclosure::Parsed,
     resolve::{resolve, Payload},
     verify::split,
     ClaimPath, SdJwtError, KB_TYP,
@@ -46,11 +45,7 @@ pub fn present(
     let compact = split(sd_jwt)?;
     let jwt = jws::decode(compact.issuer_jwt)?;
     let payload = Payload::read(&jwt.payload)?;
-    let mut disclosures = compact
-        .disclosures
-        .iter()
-        .map(|d| Parsed::parse(d))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut disclosures = compact.parse_disclosures()?;
     let resolved = resolve(payload, &mut disclosures, false, true)?;
 
     let all = Value::Object(resolved.claims);

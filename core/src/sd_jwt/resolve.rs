@@ -218,7 +218,6 @@ struct Resolver<'a, 'b, 'p> {
     disclosures: &'a mut [Parsed<'b>],
     /// Disclosure indices sorted by digest, for binary search.
     by_digest: Vec<usize>,
-    used: Vec<bool>,
     /// Every digest met in the payload that matched no disclosure (decoys,
     /// undisclosed claims): checked for repeats once at the end.
     unmatched: Vec<Cow<'p, str>>,
@@ -266,7 +265,6 @@ pub(crate) fn resolve(
     let mut r = Resolver {
         disclosures,
         by_digest,
-        used: vec![false; count],
         // Room for a credential's decoys and undisclosed claims.
         unmatched: Vec::with_capacity(16),
         vc,
@@ -283,7 +281,7 @@ pub(crate) fn resolve(
     {
         return Err(SdJwtError::DuplicateDigest);
     }
-    if r.used.iter().any(|u| !u) {
+    if r.disclosures.iter().any(|d| !d.used) {
         return Err(SdJwtError::UnreferencedDisclosure);
     }
     Ok(Resolved {
@@ -337,7 +335,7 @@ impl<'p> Resolver<'_, '_, 'p> {
             digest_order(disclosures[i].digest.as_bytes(), digest.as_bytes())
         }) {
             // A digest that meets its disclosure a second time is a repeat.
-            Ok(at) if self.used[self.by_digest[at]] => Err(SdJwtError::DuplicateDigest),
+            Ok(at) if disclosures[self.by_digest[at]].used => Err(SdJwtError::DuplicateDigest),
             Ok(at) => Ok(Some(self.by_digest[at])),
             Err(_) => {
                 self.unmatched.push(digest);
@@ -392,7 +390,7 @@ impl<'p> Resolver<'_, '_, 'p> {
             if out.contains_key(&name) {
                 return Err(SdJwtError::ClaimCollision(name));
             }
-            self.used[i] = true;
+            self.disclosures[i].used = true;
             if self.record_paths {
                 let mut recorded = Vec::with_capacity(path.len() + 1);
                 recorded.extend_from_slice(path);
@@ -434,7 +432,7 @@ impl<'p> Resolver<'_, '_, 'p> {
                         if self.disclosures[i].name.is_some() {
                             return Err(SdJwtError::DisclosureKindMismatch);
                         }
-                        self.used[i] = true;
+                        self.disclosures[i].used = true;
                         if self.record_paths {
                             self.paths[i] = ClaimPath(path.clone());
                         }

@@ -160,10 +160,29 @@ impl VerifiedSdJwt {
 /// The compact form split into its parts.
 pub(crate) struct Compact<'a> {
     pub issuer_jwt: &'a str,
-    pub disclosures: Vec<&'a str>,
+    /// The disclosures, `~`-separated (empty when there are none).
+    disclosures: &'a str,
+    /// How many disclosures there are.
+    pub disclosure_count: usize,
     pub kb_jwt: Option<&'a str>,
     /// Everything up to and including the last `~`: what `sd_hash` covers.
     pub sd_input: &'a str,
+}
+
+impl<'a> Compact<'a> {
+    /// The encoded disclosures, in order (none is empty).
+    pub fn disclosures(&self) -> impl Iterator<Item = &'a str> {
+        self.disclosures.split('~').filter(|d| !d.is_empty())
+    }
+
+    /// Every disclosure decoded and digested, in order.
+    pub fn parse_disclosures(&self) -> Result<Vec<Parsed<'a>>, SdJwtError> {
+        let mut out = Vec::with_capacity(self.disclosure_count);
+        for d in self.disclosures() {
+            out.push(Parsed::parse(d)?);
+        }
+        Ok(out)
+    }
 }
 
 pub(crate) fn split(token: &str) -> Result<Compact<'_>, SdJwtError> {
@@ -177,16 +196,26 @@ pub(crate) fn split(token: &str) -> Result<Compact<'_>, SdJwtError> {
         .rfind('~')
         .ok_or_else(|| SdJwtError::Malformed("no ~ separator".into()))?;
     let (sd_input, kb) = (&token[..=last], &token[last + 1..]);
-    let mut parts = sd_input[..last].split('~');
-    let issuer_jwt = parts.next().filter(|s| !s.is_empty());
-    let issuer_jwt = issuer_jwt.ok_or_else(|| SdJwtError::Malformed("empty issuer JWT".into()))?;
-    let disclosures: Vec<&str> = parts.collect();
-    if disclosures.iter().any(|d| d.is_empty()) {
-        return Err(SdJwtError::Malformed("empty disclosure".into()));
+    let (issuer_jwt, disclosures, separated) = match sd_input[..last].split_once('~') {
+        Some((jwt, rest)) => (jwt, rest, true),
+        None => (&sd_input[..last], "", false),
+    };
+    if issuer_jwt.is_empty() {
+        return Err(SdJwtError::Malformed("empty issuer JWT".into()));
+    }
+    let mut disclosure_count = 0;
+    if separated {
+        for d in disclosures.split('~') {
+            if d.is_empty() {
+                return Err(SdJwtError::Malformed("empty disclosure".into()));
+            }
+            disclosure_count += 1;
+        }
     }
     Ok(Compact {
         issuer_jwt,
         disclosures,
+        disclosure_count,
         kb_jwt: (!kb.is_empty()).then_some(kb),
         sd_input,
     })
@@ -263,11 +292,7 @@ fn verify_parts(
     let payload = Payload::read(&jwt.payload)?;
 
     // §7.1 step 3–5: disclosures.
-    let mut disclosures = compact
-        .disclosures
-        .iter()
-        .map(|d| Parsed::parse(d))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut disclosures = compact.parse_disclosures()?;
     let vc = options.typ == TypPolicy::SdJwtVc;
     let resolved = resolve(payload, &mut disclosures, vc, true)?;
     let (claims, disclosed) = (resolved.claims, resolved.paths);
