@@ -31,6 +31,19 @@ pub fn decode_into(text: &str, out: &mut [u8]) -> Option<usize> {
     URL_SAFE_NO_PAD.decode_slice(text, out).ok()
 }
 
+/// Decodes strict base64url and hands the bytes to `f`: in an `N`-byte
+/// stack buffer when the text is at most `N / 3 * 4` characters, else on
+/// the heap. `None` if the text is not base64url.
+pub(crate) fn with_decoded<const N: usize, T>(text: &str, f: impl FnOnce(&[u8]) -> T) -> Option<T> {
+    if text.len() <= N / 3 * 4 {
+        let mut stack = [0u8; N];
+        let n = decode_into(text, &mut stack)?;
+        Some(f(&stack[..n]))
+    } else {
+        decode(text).map(|bytes| f(&bytes))
+    }
+}
+
 /// Fills a fresh array with bytes from the operating system's CSPRNG.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];

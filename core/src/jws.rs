@@ -135,8 +135,10 @@ pub struct DecodedJws<'a> {
     pub payload: Vec<u8>,
     /// `base64url(header).base64url(payload)`: what was signed.
     pub signing_input: &'a str,
-    /// The decoded signature.
-    pub signature: Vec<u8>,
+    /// The decoded signature. Every supported algorithm's is 64 bytes, so
+    /// it is kept inline; one of any other length (still checked to be
+    /// base64url) is `None` and never verifies.
+    pub signature: Option<[u8; 64]>,
     /// The algorithm named in the header (never `none`).
     pub alg: Alg,
 }
@@ -147,10 +149,9 @@ impl DecodedJws<'_> {
         if key.alg() != self.alg {
             return Err(JoseError::AlgKeyMismatch);
         }
-        if key.verify(self.signing_input.as_bytes(), &self.signature) {
-            Ok(())
-        } else {
-            Err(JoseError::BadSignature)
+        match &self.signature {
+            Some(sig) if key.verify(self.signing_input.as_bytes(), sig) => Ok(()),
+            _ => Err(JoseError::BadSignature),
         }
     }
 
@@ -182,31 +183,27 @@ pub fn decode(token: &str) -> Result<DecodedJws<'_>, JoseError> {
         return Err(JoseError::Malformed("expected three dot-separated parts"));
     };
     // A header is a few dozen bytes: decoded on the stack unless it is not.
-    let mut stack = [0u8; 384];
-    let heap;
-    let header_bytes: &[u8] = if h.len() <= 512 {
-        let n = b64::decode_into(h, &mut stack).ok_or(JoseError::BadBase64("header"))?;
-        &stack[..n]
-    } else {
-        heap = b64::decode(h).ok_or(JoseError::BadBase64("header"))?;
-        &heap
-    };
-    // Straight into `Header` (no `Value` tree on the way); a derived struct
-    // would also accept a JSON array, so the first byte must open an object.
-    let header: Header = match serde_json::from_slice::<Header>(header_bytes) {
-        Ok(h) if opens_object(header_bytes) => h,
-        // Only on failure: tell a non-object from bad members.
-        _ => match serde_json::from_slice::<Value>(header_bytes) {
-            Ok(Value::Object(_)) => return Err(JoseError::Malformed("header members")),
-            _ => return Err(JoseError::NotObject("header")),
-        },
-    };
+    let header = b64::with_decoded::<384, _>(h, |bytes| {
+        // Straight into `Header` (no `Value` tree on the way); a derived
+        // struct would also accept a JSON array, so the first byte must
+        // open an object.
+        match serde_json::from_slice::<Header>(bytes) {
+            Ok(h) if opens_object(bytes) => Ok(h),
+            // Only on failure: tell a non-object from bad members.
+            _ => match serde_json::from_slice::<Value>(bytes) {
+                Ok(Value::Object(_)) => Err(JoseError::Malformed("header members")),
+                _ => Err(JoseError::NotObject("header")),
+            },
+        }
+    })
+    .ok_or(JoseError::BadBase64("header"))??;
     if header.crit.is_some() {
         return Err(JoseError::CriticalHeader);
     }
     let alg = Alg::parse(&header.alg)?;
     let payload = b64::decode(p).ok_or(JoseError::BadBase64("payload"))?;
-    let signature = b64::decode(s).ok_or(JoseError::BadBase64("signature"))?;
+    let signature = b64::with_decoded::<66, _>(s, |bytes| <[u8; 64]>::try_from(bytes).ok())
+        .ok_or(JoseError::BadBase64("signature"))?;
     Ok(DecodedJws {
         header,
         payload,
@@ -436,6 +433,22 @@ mod tests {
             verify(&parts.join("."), &vk).unwrap_err(),
             JoseError::BadSignature
         );
+
+        // Signatures of the wrong length, short or long, do not verify; one
+        // that is not base64url is refused as such. A long header too.
+        let (input, sig) = token.rsplit_once('.').unwrap();
+        let sig = b64::decode(sig).unwrap();
+        for bad in [&sig[..63], &[&sig[..], &[0]].concat(), &[7u8; 300][..]] {
+            let t = format!("{input}.{}", b64::encode(bad));
+            assert_eq!(verify(&t, &vk).unwrap_err(), JoseError::BadSignature);
+        }
+        assert_eq!(
+            verify(&format!("{input}.A"), &vk).unwrap_err(),
+            JoseError::BadBase64("signature")
+        );
+        let long_header = json!({"alg": "ES256", "x": "y".repeat(600)});
+        let t = forge(long_header, json!({}));
+        assert_eq!(verify(&t, &vk).unwrap_err(), JoseError::BadSignature);
 
         // Signed non-object payload.
         let arr = sign(Map::new(), &json!([1, 2]), &es).unwrap();

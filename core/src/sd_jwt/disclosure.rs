@@ -78,26 +78,18 @@ pub(crate) struct Parsed<'a> {
     pub used: bool,
 }
 
-/// Disclosures up to this many characters are decoded on the stack.
-const ON_STACK: usize = 1024;
-
 impl<'a> Parsed<'a> {
     /// Decodes and checks one disclosure.
     pub(crate) fn parse(encoded: &'a str) -> Result<Self, SdJwtError> {
-        let not_base64 = SdJwtError::MalformedDisclosure("not base64url");
-        let mut stack = [0u8; ON_STACK / 4 * 3];
-        let heap;
-        let bytes: &[u8] = if encoded.len() <= ON_STACK {
-            let n = b64::decode_into(encoded, &mut stack).ok_or(not_base64)?;
-            &stack[..n]
+        // On the stack, in a buffer sized to the disclosure; very large
+        // ones go to the heap.
+        let parts = if encoded.len() <= 256 {
+            b64::with_decoded::<192, _>(encoded, read_parts)
         } else {
-            heap = b64::decode(encoded).ok_or(not_base64)?;
-            &heap
+            b64::with_decoded::<768, _>(encoded, read_parts)
         };
-        // Straight from the text (no array of `Value`s, no salt copy); only a
-        // malformed one goes the long way, to say what is wrong with it.
         let Parts { name, value } =
-            serde_json::from_slice::<Parts>(bytes).map_err(|_| why_malformed(bytes))?;
+            parts.ok_or(SdJwtError::MalformedDisclosure("not base64url"))??;
         Ok(Parsed {
             encoded,
             digest: Digest::of(encoded.as_bytes()),
@@ -106,6 +98,13 @@ impl<'a> Parsed<'a> {
             used: false,
         })
     }
+}
+
+/// Reads a disclosure's JSON straight from the text (no array of `Value`s,
+/// no salt copy); only a malformed one goes the long way, to say what is
+/// wrong with it.
+fn read_parts(bytes: &[u8]) -> Result<Parts, SdJwtError> {
+    serde_json::from_slice::<Parts>(bytes).map_err(|_| why_malformed(bytes))
 }
 
 /// What is wrong with a disclosure the fast reader refused.

@@ -9,11 +9,13 @@ use super::{disclosure::Parsed, ClaimPath, PathElement, SdJwtError, SD_ALG, VC_N
 use crate::jws::JoseError;
 
 /// An issuer-signed payload as the resolver reads it: the claims, and the
-/// top-level `_sd` (where nearly every digest sits) kept aside with its
-/// digests borrowed from the payload text rather than copied into `Value`s.
+/// top-level `_sd` (where nearly every digest sits) and `_sd_alg` kept
+/// aside, borrowed from the payload text rather than copied into `Value`s.
 pub(crate) struct Payload<'a> {
     claims: Map<String, Value>,
     sd: Option<Digests<'a>>,
+    /// `_sd_alg`: its text if it is a string.
+    sd_alg: Option<MaybeStr<'a>>,
 }
 
 /// An `_sd` member: its digests, or what is wrong with it.
@@ -43,16 +45,18 @@ impl<'de> serde::Deserialize<'de> for Payload<'de> {
                 mut m: A,
             ) -> Result<Payload<'de>, A::Error> {
                 let mut claims = Map::new();
-                let mut sd = None;
+                let (mut sd, mut sd_alg) = (None, None);
                 // A repeated member keeps its last value, as for any JSON object read here.
                 while let Some(Text(key)) = m.next_key()? {
-                    if key == "_sd" {
-                        sd = Some(m.next_value()?);
-                    } else {
-                        claims.insert(key.into_owned(), m.next_value()?);
+                    match key.as_ref() {
+                        "_sd" => sd = Some(m.next_value()?),
+                        "_sd_alg" => sd_alg = Some(m.next_value()?),
+                        _ => {
+                            claims.insert(key.into_owned(), m.next_value()?);
+                        }
                     }
                 }
-                Ok(Payload { claims, sd })
+                Ok(Payload { claims, sd, sd_alg })
             }
         }
         d.deserialize_map(V)
@@ -236,18 +240,19 @@ pub(crate) fn resolve(
     record_paths: bool,
 ) -> Result<Resolved, SdJwtError> {
     let Payload {
-        claims: mut payload,
+        claims: payload,
         sd,
+        sd_alg,
     } = payload;
-    match payload.remove("_sd_alg") {
+    match sd_alg {
         None => {}
-        Some(Value::String(alg)) if alg == SD_ALG => {}
-        Some(other) => {
-            return Err(SdJwtError::UnsupportedSdAlg(match other {
-                Value::String(s) => s.chars().take(32).collect(),
-                _ => "non-string".into(),
-            }))
+        Some(MaybeStr(Some(alg))) if alg == SD_ALG => {}
+        Some(MaybeStr(Some(other))) => {
+            return Err(SdJwtError::UnsupportedSdAlg(
+                other.chars().take(32).collect(),
+            ))
         }
+        Some(MaybeStr(None)) => return Err(SdJwtError::UnsupportedSdAlg("non-string".into())),
     }
     // Sorted vectors rather than hash sets: a presentation holds a handful
     // of disclosures and digests, and sorting is linear-logarithmic for a

@@ -453,6 +453,16 @@ fn unsupported_sd_alg() {
         verify(&t, &f.key(), &VerifyOptions::vc(NOW)).unwrap_err(),
         SdJwtError::UnsupportedSdAlg("md5".into())
     );
+    for alg in [json!(5), json!(null), json!(["sha-256"]), json!({"a": 1})] {
+        let t = f.forge(VC_TYP, json!({"vct": "t", "_sd_alg": alg}), &[]);
+        assert_eq!(
+            verify(&t, &f.key(), &VerifyOptions::vc(NOW)).unwrap_err(),
+            SdJwtError::UnsupportedSdAlg("non-string".into())
+        );
+    }
+    // Spelt with an escape, it is still sha-256.
+    let t = forge_text(&f, r#"{"vct":"t","_sd_alg":"sha\u002d256"}"#, &[]);
+    verify(&t, &f.key(), &VerifyOptions::vc(NOW)).unwrap();
 }
 
 #[test]
