@@ -305,4 +305,41 @@ mod tests {
             Err(JwkError::PrivateKeyPresent)
         ));
     }
+
+    #[test]
+    fn coordinates_are_checked_for_base64_and_length() {
+        let good = Jwk::from_p256_point(&[[4u8].as_slice(), &[7u8; 64]].concat()).unwrap();
+        good.verifying_key().unwrap();
+        let with = |x: &str, y: &str| Jwk {
+            x: x.into(),
+            y: Some(y.into()),
+            ..good.clone()
+        };
+        let y = good.y.clone().unwrap();
+        // 43 characters whose last one carries bits past the 32nd byte.
+        let mut loose = good.x.clone();
+        loose.replace_range(42.., "B");
+        assert!(b64::decode(&good.x).is_some() && b64::decode(&loose).is_none());
+        for (x, why) in [
+            (loose.as_str(), "x is not base64url"),
+            (&good.x[..42], "P-256 coordinates must be 32 bytes"),
+            (
+                &format!("{}A", good.x),
+                "P-256 coordinates must be 32 bytes",
+            ),
+            // 45 characters can be no base64url at all.
+            (&format!("{}AA", good.x), "x is not base64url"),
+            ("!", "x is not base64url"),
+        ] {
+            assert_eq!(
+                with(x, &y).verifying_key().unwrap_err(),
+                JwkError::InvalidKey(why),
+                "{x}"
+            );
+        }
+        assert_eq!(
+            with(&good.x, &y[..42]).verifying_key().unwrap_err(),
+            JwkError::InvalidKey("P-256 coordinates must be 32 bytes")
+        );
+    }
 }

@@ -127,9 +127,10 @@ pub fn issue(
     signer: &dyn Signer,
 ) -> Result<String, SdJwtError> {
     if claims.contains_key("_sd") || claims.contains_key("_sd_alg") {
-        return Err(SdJwtError::InvalidIssueInput(
-            "claims may not contain _sd or _sd_alg".into(),
-        ));
+        return Err(reserved());
+    }
+    for v in claims.values() {
+        no_reserved_names(v, 1)?;
     }
     if options.vc {
         if !claims.get("vct").is_some_and(Value::is_string) {
@@ -213,6 +214,41 @@ impl serde::Serialize for Node<'_> {
                 m.end()
             }
         }
+    }
+}
+
+/// Claims nested deeper than this are refused, as a verifier refuses them.
+const MAX_DEPTH: usize = 64;
+
+fn reserved() -> SdJwtError {
+    SdJwtError::InvalidIssueInput(
+        "claims may not contain _sd, _sd_alg or an array element {\"...\": …}".into(),
+    )
+}
+
+/// Refuses what a verifier would read as SD-JWT structure rather than as a
+/// claim: an `_sd` member anywhere, or an array element that is an object
+/// whose only member is `...`.
+fn no_reserved_names(v: &Value, depth: usize) -> Result<(), SdJwtError> {
+    if depth > MAX_DEPTH {
+        return Err(SdJwtError::InvalidIssueInput(
+            "claims nested too deeply".into(),
+        ));
+    }
+    match v {
+        Value::Object(m) => {
+            if m.contains_key("_sd") {
+                return Err(reserved());
+            }
+            m.values().try_for_each(|v| no_reserved_names(v, depth + 1))
+        }
+        Value::Array(items) => items.iter().try_for_each(|item| {
+            if matches!(item, Value::Object(o) if o.len() == 1 && o.contains_key("...")) {
+                return Err(reserved());
+            }
+            no_reserved_names(item, depth + 1)
+        }),
+        _ => Ok(()),
     }
 }
 

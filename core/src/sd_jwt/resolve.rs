@@ -18,11 +18,11 @@ pub(crate) struct Payload<'a> {
     sd_alg: Option<MaybeStr<'a>>,
 }
 
-/// An `_sd` member: its digests, or what is wrong with it.
+/// An `_sd` member: its elements in order (`None` for one that is not a
+/// string, refused when the resolver reaches it), or not an array.
 enum Digests<'a> {
-    List(Vec<Cow<'a, str>>),
+    List(Vec<Option<Cow<'a, str>>>),
     NotArray,
-    NotStrings,
 }
 
 impl<'a> Payload<'a> {
@@ -92,7 +92,9 @@ impl<'de> serde::de::Visitor<'de> for TextVisitor {
 
 /// Visits any JSON value, keeping only a string: `_sd` and its elements
 /// may be anything in a hostile payload, and a wrong one is reported by
-/// what it is (a [`SdJwtError::Malformed`]), not as broken JSON.
+/// what it is (a [`SdJwtError::Malformed`]), not as broken JSON. What is
+/// not kept is still read as a `Value`, so it is held to the same rules
+/// (nesting limit, number range, UTF-8) as every other member.
 macro_rules! other_kinds {
     ($other:expr) => {
         fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
@@ -114,10 +116,7 @@ macro_rules! other_kinds {
             self,
             mut m: A,
         ) -> Result<Self::Value, A::Error> {
-            while m
-                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-                .is_some()
-            {}
+            while m.next_entry::<String, Value>()?.is_some() {}
             Ok($other)
         }
     };
@@ -149,7 +148,7 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for MaybeStr<'a> {
                 self,
                 mut seq: A,
             ) -> Result<MaybeStr<'de>, A::Error> {
-                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                while seq.next_element::<Value>()?.is_some() {}
                 Ok(MaybeStr(None))
             }
             other_kinds!(MaybeStr(None));
@@ -164,14 +163,15 @@ impl From<Value> for Digests<'_> {
         let Value::Array(items) = v else {
             return Digests::NotArray;
         };
-        let mut list = Vec::with_capacity(items.len());
-        for item in items {
-            let Value::String(d) = item else {
-                return Digests::NotStrings;
-            };
-            list.push(Cow::Owned(d));
-        }
-        Digests::List(list)
+        Digests::List(
+            items
+                .into_iter()
+                .map(|item| match item {
+                    Value::String(d) => Some(Cow::Owned(d)),
+                    _ => None,
+                })
+                .collect(),
+        )
     }
 }
 
@@ -188,18 +188,10 @@ impl<'de> serde::Deserialize<'de> for Digests<'de> {
                 mut seq: A,
             ) -> Result<Digests<'de>, A::Error> {
                 let mut list = Vec::with_capacity(16);
-                let mut strings = true;
-                while let Some(e) = seq.next_element::<MaybeStr<'de>>()? {
-                    match e.0 {
-                        Some(d) if strings => list.push(d),
-                        _ => strings = false,
-                    }
+                while let Some(MaybeStr(d)) = seq.next_element()? {
+                    list.push(d);
                 }
-                Ok(if strings {
-                    Digests::List(list)
-                } else {
-                    Digests::NotStrings
-                })
+                Ok(Digests::List(list))
             }
             fn visit_str<E>(self, _: &str) -> Result<Digests<'de>, E> {
                 Ok(Digests::NotArray)
@@ -377,11 +369,11 @@ impl<'p> Resolver<'_, '_, 'p> {
             Some(Digests::NotArray) => {
                 return Err(SdJwtError::Malformed("_sd must be an array".into()))
             }
-            Some(Digests::NotStrings) => {
-                return Err(SdJwtError::Malformed("_sd must hold strings".into()))
-            }
         };
         for d in digests {
+            let Some(d) = d else {
+                return Err(SdJwtError::Malformed("_sd must hold strings".into()));
+            };
             let Some(i) = self.take(d)? else { continue };
             let Some(name) = self.disclosures[i].name.take() else {
                 return Err(SdJwtError::DisclosureKindMismatch);
@@ -409,7 +401,8 @@ impl<'p> Resolver<'_, '_, 'p> {
                 path.pop();
                 v
             } else {
-                value
+                // A scalar: only the nesting limit applies (no path needed).
+                self.value(value, path, depth)?
             };
             out.insert(name, v);
         }

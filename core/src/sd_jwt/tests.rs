@@ -210,6 +210,40 @@ fn issue_refuses_bad_input() {
         .unwrap_err(),
         SdJwtError::ClaimNotFound(_)
     ));
+    // What a verifier would read as SD-JWT structure, at any depth.
+    let mut deep = json!("x");
+    for _ in 0..70 {
+        deep = json!({ "a": deep });
+    }
+    for (claim, why) in [
+        (json!({"_sd": "junk", "x": 1}), "reserved"),
+        (json!([1, {"...": "d"}]), "reserved"),
+        (json!({"l": [{"k": {"_sd": []}}]}), "reserved"),
+        (deep, "nested too deeply"),
+    ] {
+        let mut c = f.claims();
+        c.insert("o".into(), claim);
+        let err = issue(&c, &[], &IssueOptions::default(), &f.issuer).unwrap_err();
+        let SdJwtError::InvalidIssueInput(m) = &err else {
+            panic!("{err:?}")
+        };
+        let expected = if why == "reserved" {
+            "may not contain _sd"
+        } else {
+            why
+        };
+        assert!(m.contains(expected), "{m}");
+    }
+    // `{"...": x}` with other members, or outside an array, is a claim.
+    let mut c = f.claims();
+    c.insert("o".into(), json!({"...": 1, "l": [{"...": 1, "b": 2}]}));
+    issue(
+        &c,
+        &[ClaimPath::keys(&["o"])],
+        &IssueOptions::default(),
+        &f.issuer,
+    )
+    .unwrap();
 }
 
 // ---- negative tests: one per rule ----
@@ -481,10 +515,71 @@ fn malformed_sd_structures() {
         json!({"vct": "t", "l": [{"...": 1}]}),
     ] {
         let t = f.forge(VC_TYP, payload, &[]);
-        assert!(matches!(
+        let err = verify(&t, &f.key(), &VerifyOptions::vc(NOW)).unwrap_err();
+        let SdJwtError::Malformed(m) = &err else {
+            panic!("{err:?}")
+        };
+        assert!(
+            m.starts_with("_sd must") || m.starts_with("array digest"),
+            "{m}"
+        );
+    }
+    // `_sd` is read in order: what is wrong with an earlier digest is the error.
+    let named = Disclosure::new(Some("_sd"), json!(1));
+    let unnamed = Disclosure::new(None, json!(1));
+    for (disclosure, expected) in [
+        (&unnamed, SdJwtError::DisclosureKindMismatch),
+        (&named, SdJwtError::ReservedClaimName("_sd".into())),
+    ] {
+        let payload = json!({"vct": "t", "_sd": [disclosure.digest, 1]});
+        let t = f.forge(VC_TYP, payload, &[disclosure]);
+        assert_eq!(
             verify(&t, &f.key(), &VerifyOptions::vc(NOW)).unwrap_err(),
-            SdJwtError::Malformed(_)
-        ));
+            expected
+        );
+    }
+    let d = Disclosure::new(Some("n"), json!(1));
+    let t = f.forge(
+        VC_TYP,
+        json!({"vct": "t", "_sd": [d.digest, d.digest, 1]}),
+        &[&d],
+    );
+    assert_eq!(
+        verify(&t, &f.key(), &VerifyOptions::vc(NOW)).unwrap_err(),
+        SdJwtError::DuplicateDigest
+    );
+    // A disclosed scalar below the nesting limit is refused like any claim there.
+    let leaf = Disclosure::new(Some("x"), json!(1));
+    let mut deep = json!({"_sd": [leaf.digest]});
+    for _ in 0..65 {
+        deep = json!({ "a": deep });
+    }
+    let t = f.forge(VC_TYP, json!({"vct": "t", "deep": deep}), &[&leaf]);
+    assert_eq!(
+        verify(&t, &f.key(), &VerifyOptions::vc(NOW)).unwrap_err(),
+        SdJwtError::Malformed("claims nested too deeply".into())
+    );
+    // Members set aside unread are still JSON: out-of-range numbers, lone
+    // surrogates and nesting past the parser's limit are refused even when
+    // a later member of the same name would have been fine.
+    let nested_129 = format!("{}1{}", "[".repeat(129), "]".repeat(129));
+    for payload in [
+        r#"{"vct":"t","_sd":[[1e999]],"_sd":[]}"#.to_owned(),
+        r#"{"vct":"t","_sd":{"a":1e999}}"#.to_owned(),
+        r#"{"vct":"t","_sd_alg":["\ud800"],"_sd_alg":"sha-256"}"#.to_owned(),
+        format!(r#"{{"vct":"t","_sd_alg":{nested_129},"_sd_alg":"sha-256"}}"#),
+        format!(r#"{{"vct":"t","_sd":[{nested_129}],"_sd":[]}}"#),
+    ] {
+        assert_eq!(
+            verify(
+                &forge_text(&f, &payload, &[]),
+                &f.key(),
+                &VerifyOptions::vc(NOW)
+            )
+            .unwrap_err(),
+            SdJwtError::Jose(jws::JoseError::NotObject("payload")),
+            "{payload}"
+        );
     }
     // Deep nesting is refused, not a stack overflow.
     let mut deep = json!(1);
@@ -570,11 +665,34 @@ fn truncated_and_oversized_tokens() {
         SdJwtError::Malformed(_)
     ));
     let parts: Vec<&str> = p.split('~').collect();
-    let empty = format!("{}~~{}~", parts[0], parts[1]);
-    assert!(matches!(
-        verify(&empty, &f.key(), &VerifyOptions::vc(NOW)).unwrap_err(),
-        SdJwtError::Malformed(_)
-    ));
+    let (jwt, d, kb) = (parts[0], parts[1], parts[2]);
+    let malformed = |m: &str| SdJwtError::Malformed(m.into());
+    for (token, expected) in [
+        (format!("{jwt}~~{d}~"), malformed("empty disclosure")),
+        (format!("{jwt}~~"), malformed("empty disclosure")),
+        (format!("{jwt}~{d}~~"), malformed("empty disclosure")),
+        (format!("{jwt}~~{kb}"), malformed("empty disclosure")),
+        (format!("~{d}~"), malformed("empty issuer JWT")),
+        (format!("~~{kb}"), malformed("empty issuer JWT")),
+    ] {
+        assert_eq!(
+            verify(&token, &f.key(), &VerifyOptions::vc(NOW)).unwrap_err(),
+            expected,
+            "{token}"
+        );
+    }
+    // The count of disclosures is what is read.
+    for (token, count) in [
+        (format!("{jwt}~"), 0),
+        (format!("{jwt}~{d}~"), 1),
+        (format!("{jwt}~{d}~{kb}"), 1),
+        (p.clone(), 1),
+    ] {
+        let compact = super::verify::split(&token).unwrap();
+        assert_eq!(compact.disclosure_count, count);
+        assert_eq!(compact.disclosures().count(), count);
+        assert_eq!(compact.parse_disclosures().unwrap().len(), count);
+    }
     let huge = "a".repeat(MAX_TOKEN_LEN + 1);
     assert!(matches!(
         verify(&huge, &f.key(), &VerifyOptions::vc(NOW)).unwrap_err(),
@@ -666,6 +784,22 @@ fn key_binding_wrong_nonce_audience_iat_key_typ_sd_hash() {
             .unwrap_err(),
         SdJwtError::KbNonce
     );
+    // A member that is not a string is still read as JSON: one that is not
+    // valid JSON makes the payload unreadable, whatever member it is in.
+    for member in ["nonce", "aud", "sd_hash"] {
+        let text = good.to_string().replacen(
+            &format!(r#""{member}":"#),
+            &format!(r#""{member}":[1e999],"{member}":"#),
+            1,
+        );
+        let header = json!({"alg": "ES256", "typ": KB_TYP}).to_string();
+        let kb = jws::sign_json(header.as_bytes(), text.as_bytes(), &f.holder).unwrap();
+        assert_eq!(
+            f.verify_kb(&format!("{sd_input}{kb}")).unwrap_err(),
+            SdJwtError::KbSignature(jws::JoseError::NotObject("payload")),
+            "{member}"
+        );
+    }
     let mut no_iat = good.clone();
     no_iat.as_object_mut().unwrap().remove("iat");
     assert_eq!(
