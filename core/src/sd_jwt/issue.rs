@@ -120,6 +120,11 @@ pub fn issue_vc(
 /// Issues an SD-JWT over `claims`, concealing each claim in `disclosable`.
 /// A path that is a prefix of another makes the nested claim recursively
 /// disclosable. Returns the compact SD-JWT with all disclosures.
+///
+/// Claims that a verifier would read as SD-JWT structure are refused with
+/// [`SdJwtError::InvalidIssueInput`]: `_sd` anywhere, `_sd_alg` at the top,
+/// an array element that is an object whose only member is `...`, and
+/// nesting deeper than 64 levels.
 pub fn issue(
     claims: &Map<String, Value>,
     disclosable: &[ClaimPath],
