@@ -135,7 +135,37 @@ pub fn sd_jwt_presentation(data: &[u8]) {
     );
     // The whole thing fuzzed, too.
     let _ = sd_jwt::verify(text(data), &vk, &VerifyOptions::vc(NOW));
-    let _ = k.holder.public_jwk();
+    // The issuer-signed payload and the key-binding payload as raw JSON text
+    // behind valid signatures: what the payload and key-binding readers
+    // meet from a malicious issuer or holder.
+    let disclosures: String = k
+        .issued
+        .split('~')
+        .skip(1)
+        .filter(|d| !d.is_empty())
+        .map(|d| format!("{d}~"))
+        .collect();
+    let forged = format!(
+        "{}~{disclosures}",
+        signed_raw(sd_jwt::VC_TYP, data, &k.issuer)
+    );
+    let _ = sd_jwt::verify(&forged, &vk, &VerifyOptions::vc(NOW));
+    let _ = sd_jwt::present(&forged, &[ClaimPath::keys(&["name"])], None);
+    let kb = signed_raw(sd_jwt::KB_TYP, data, &k.holder);
+    let _ = sd_jwt::verify(
+        &format!("{issuer_jwt}~{kb}"),
+        &vk,
+        &VerifyOptions::vc(NOW).with_key_binding("https://rp.example", "n-1"),
+    );
+}
+
+/// A JWS over exactly `payload`'s bytes (not re-serialised), so the reader
+/// behind the signature sees the text the fuzzer wrote.
+fn signed_raw(typ: &str, payload: &[u8], signer: &dyn Signer) -> String {
+    let header = json!({"alg": signer.alg().name(), "typ": typ}).to_string();
+    let input = format!("{}.{}", b64::encode(header), b64::encode(payload));
+    let sig = signer.sign(input.as_bytes()).unwrap_or_default();
+    format!("{input}.{}", b64::encode(sig))
 }
 
 /// One disclosure (base64url of a JSON array).
