@@ -40,33 +40,11 @@ pub struct Jwk {
     pub kid: Option<String>,
 }
 
-/// A key coordinate decoded: on the stack when it has the 32 bytes of
-/// every supported curve's, else however long it is (and then refused by
-/// length, not as bad base64).
-enum Coordinate {
-    Short([u8; 32]),
-    Other(Vec<u8>),
-}
-
-impl Coordinate {
-    fn as_slice(&self) -> &[u8] {
-        match self {
-            Coordinate::Short(b) => b,
-            Coordinate::Other(v) => v,
-        }
-    }
-}
-
-fn coordinate(text: &str) -> Option<Coordinate> {
+/// A key coordinate decoded on the stack: `None` if it is not base64url,
+/// `Some(None)` if it is but is not the 32 bytes of every supported curve.
+fn coordinate(text: &str) -> Option<Option<[u8; 32]>> {
     // Room for the decoder's rounded-up estimate of 43 characters.
-    let mut buf = [0u8; 36];
-    if text.len() == 43 {
-        let n = b64::decode_into(text, &mut buf)?;
-        let mut out = [0u8; 32];
-        out.copy_from_slice(buf.get(..n)?.get(..32)?);
-        return (n == 32).then_some(Coordinate::Short(out));
-    }
-    b64::decode(text).map(Coordinate::Other)
+    b64::with_decoded::<36, _>(text, |bytes| <[u8; 32]>::try_from(bytes).ok())
 }
 
 impl Jwk {
@@ -172,10 +150,7 @@ impl Jwk {
                     .as_deref()
                     .ok_or(JwkError::InvalidKey("EC key without y"))?;
                 let y = coordinate(y).ok_or(JwkError::InvalidKey("y is not base64url"))?;
-                let (Ok(x), Ok(y)) = (
-                    <[u8; 32]>::try_from(x.as_slice()),
-                    <[u8; 32]>::try_from(y.as_slice()),
-                ) else {
+                let (Some(x), Some(y)) = (x, y) else {
                     return Err(JwkError::InvalidKey("P-256 coordinates must be 32 bytes"));
                 };
                 let mut point = [0u8; 65];
@@ -188,10 +163,7 @@ impl Jwk {
                 if self.y.is_some() {
                     return Err(JwkError::InvalidKey("OKP key with y"));
                 }
-                let key: [u8; 32] = x
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| JwkError::InvalidKey("Ed25519 key must be 32 bytes"))?;
+                let key = x.ok_or(JwkError::InvalidKey("Ed25519 key must be 32 bytes"))?;
                 Ok(VerifyingKey::Ed25519(key))
             }
         }

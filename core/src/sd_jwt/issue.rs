@@ -3,8 +3,8 @@
 use serde_json::{Map, Value};
 
 use super::{
-    disclosure, path::same_name, ClaimPath, PathElement, SdJwtError, SD_ALG, VC_NEVER_DISCLOSABLE,
-    VC_TYP,
+    disclosure, path::same_name, ClaimPath, PathElement, SdJwtError, MAX_DEPTH, SD_ALG,
+    VC_NEVER_DISCLOSABLE, VC_TYP,
 };
 use crate::{
     b64::{self, Digest},
@@ -70,6 +70,7 @@ impl RandomPool {
 
     /// The next `N` bytes, never handed out twice.
     fn take<const N: usize>(&mut self) -> [u8; N] {
+        const { assert!(N <= POOL_BYTES) };
         if self.at + N > POOL_BYTES {
             *self.block = b64::random_bytes();
             self.at = 0;
@@ -131,12 +132,10 @@ pub fn issue(
     options: &IssueOptions,
     signer: &dyn Signer,
 ) -> Result<String, SdJwtError> {
-    if claims.contains_key("_sd") || claims.contains_key("_sd_alg") {
+    if claims.contains_key("_sd_alg") {
         return Err(reserved());
     }
-    for v in claims.values() {
-        no_reserved_names(v, 1)?;
-    }
+    no_reserved_names_in(claims, 0)?;
     if options.vc {
         if !claims.get("vct").is_some_and(Value::is_string) {
             return Err(SdJwtError::MissingVct);
@@ -222,13 +221,19 @@ impl serde::Serialize for Node<'_> {
     }
 }
 
-/// Claims nested deeper than this are refused, as a verifier refuses them.
-const MAX_DEPTH: usize = 64;
-
 fn reserved() -> SdJwtError {
     SdJwtError::InvalidIssueInput(
         "claims may not contain _sd, _sd_alg or an array element {\"...\": …}".into(),
     )
+}
+
+/// [`no_reserved_names`] for an object's members.
+fn no_reserved_names_in(map: &Map<String, Value>, depth: usize) -> Result<(), SdJwtError> {
+    if map.contains_key("_sd") {
+        return Err(reserved());
+    }
+    map.values()
+        .try_for_each(|v| no_reserved_names(v, depth + 1))
 }
 
 /// Refuses what a verifier would read as SD-JWT structure rather than as a
@@ -241,12 +246,7 @@ fn no_reserved_names(v: &Value, depth: usize) -> Result<(), SdJwtError> {
         ));
     }
     match v {
-        Value::Object(m) => {
-            if m.contains_key("_sd") {
-                return Err(reserved());
-            }
-            m.values().try_for_each(|v| no_reserved_names(v, depth + 1))
-        }
+        Value::Object(m) => no_reserved_names_in(m, depth),
         Value::Array(items) => items.iter().try_for_each(|item| {
             if matches!(item, Value::Object(o) if o.len() == 1 && o.contains_key("...")) {
                 return Err(reserved());

@@ -36,6 +36,9 @@ pub const KB_TYP: &str = "kb+jwt";
 pub const SD_ALG: &str = "sha-256";
 /// Claims SD-JWT VC never allows to be selectively disclosable.
 pub const VC_NEVER_DISCLOSABLE: [&str; 6] = ["iss", "nbf", "exp", "cnf", "vct", "status"];
+/// Claims nested deeper than this are refused, when issuing and when
+/// resolving, so hostile input cannot exhaust the stack.
+pub(crate) const MAX_DEPTH: usize = 64;
 /// Largest SD-JWT accepted, in bytes: refuses absurd inputs before any work.
 pub const MAX_TOKEN_LEN: usize = 256 * 1024;
 

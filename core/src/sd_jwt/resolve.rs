@@ -5,7 +5,9 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use super::{disclosure::Parsed, ClaimPath, PathElement, SdJwtError, SD_ALG, VC_NEVER_DISCLOSABLE};
+use super::{
+    disclosure::Parsed, ClaimPath, PathElement, SdJwtError, MAX_DEPTH, SD_ALG, VC_NEVER_DISCLOSABLE,
+};
 use crate::jws::JoseError;
 
 /// An issuer-signed payload as the resolver reads it: the claims, and the
@@ -300,9 +302,6 @@ fn digest_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     }
     prefix(a).cmp(&prefix(b)).then_with(|| a.cmp(b))
 }
-
-/// Deeper nesting than this is refused, so hostile input cannot exhaust the stack.
-const MAX_DEPTH: usize = 64;
 
 impl<'p> Resolver<'_, '_, 'p> {
     fn value(

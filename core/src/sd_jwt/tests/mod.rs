@@ -93,6 +93,12 @@ impl Fixture {
         )
     }
 
+    /// Why `token` is refused under the SD-JWT VC policy at `NOW` (key
+    /// binding not required); panics if it verifies.
+    fn refused(&self, token: &str) -> SdJwtError {
+        verify(token, &self.key(), &VerifyOptions::vc(NOW)).unwrap_err()
+    }
+
     /// Signs an arbitrary payload as the issuer, then appends disclosures.
     fn forge(&self, typ: &str, payload: Value, disclosures: &[&Disclosure]) -> String {
         let mut out = jws::sign(jws::header_with_typ(typ), &payload, &self.issuer).unwrap();
