@@ -162,12 +162,12 @@ impl DecodedJws<'_> {
         if !opens_object(&self.payload) {
             return Err(serde::de::Error::custom("the payload is not a JSON object"));
         }
-        serde_json::from_slice(&self.payload)
+        from_json(&self.payload)
     }
 
     /// The payload parsed as a JSON object.
     pub fn payload_object(&self) -> Result<Map<String, Value>, JoseError> {
-        match serde_json::from_slice(&self.payload) {
+        match from_json(&self.payload) {
             Ok(Value::Object(map)) => Ok(map),
             _ => Err(JoseError::NotObject("payload")),
         }
@@ -176,18 +176,23 @@ impl DecodedJws<'_> {
 
 /// Splits and decodes a compact JWS without checking the signature.
 pub fn decode(token: &str) -> Result<DecodedJws<'_>, JoseError> {
-    let mut parts = token.splitn(4, '.');
-    let (Some(h), Some(p), Some(s), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(JoseError::Malformed("expected three dot-separated parts"));
-    };
+    // The header and the signature are short: they are found from the two
+    // ends, so the payload is not scanned for dots. A dot in it (four or
+    // more parts) makes it bad base64url, and is reported as what it is
+    // before anything else.
+    let three_parts = || JoseError::Malformed("expected three dot-separated parts");
+    let (h, rest) = token.split_once('.').ok_or_else(three_parts)?;
+    let (p, s) = rest.rsplit_once('.').ok_or_else(three_parts)?;
+    let payload = b64::decode(p);
+    if payload.is_none() && p.contains('.') {
+        return Err(three_parts());
+    }
     // A header is a few dozen bytes: decoded on the stack unless it is not.
     let header = b64::with_decoded::<384, _>(h, |bytes| {
         // Straight into `Header` (no `Value` tree on the way); a derived
         // struct would also accept a JSON array, so the first byte must
         // open an object.
-        match serde_json::from_slice::<Header>(bytes) {
+        match from_json::<Header>(bytes) {
             Ok(h) if opens_object(bytes) => Ok(h),
             // Only on failure: tell a non-object from bad members.
             _ => match serde_json::from_slice::<Value>(bytes) {
@@ -201,7 +206,7 @@ pub fn decode(token: &str) -> Result<DecodedJws<'_>, JoseError> {
         return Err(JoseError::CriticalHeader);
     }
     let alg = Alg::parse(&header.alg)?;
-    let payload = b64::decode(p).ok_or(JoseError::BadBase64("payload"))?;
+    let payload = payload.ok_or(JoseError::BadBase64("payload"))?;
     let signature = b64::with_decoded::<66, _>(s, |bytes| <[u8; 64]>::try_from(bytes).ok())
         .ok_or(JoseError::BadBase64("signature"))?;
     Ok(DecodedJws {
@@ -211,6 +216,18 @@ pub fn decode(token: &str) -> Result<DecodedJws<'_>, JoseError> {
         signature,
         alg,
     })
+}
+
+/// Reads JSON from bytes, checking UTF-8 once for the whole text rather
+/// than string by string as serde_json's byte reader does (a payload holds
+/// dozens of strings).
+pub(crate) fn from_json<'a, T: serde::Deserialize<'a>>(
+    bytes: &'a [u8],
+) -> Result<T, serde_json::Error> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => Err(serde::de::Error::custom("JSON text must be UTF-8")),
+    }
 }
 
 /// Whether JSON text starts an object. Deserializing straight into a

@@ -4,7 +4,10 @@
 use serde_json::Value;
 
 use super::SdJwtError;
-use crate::b64::{self, Digest};
+use crate::{
+    b64::{self, Digest},
+    jws,
+};
 
 /// A decoded disclosure.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,7 +107,7 @@ impl<'a> Parsed<'a> {
 /// no salt copy); only a malformed one goes the long way, to say what is
 /// wrong with it.
 fn read_parts(bytes: &[u8]) -> Result<Parts, SdJwtError> {
-    serde_json::from_slice::<Parts>(bytes).map_err(|_| why_malformed(bytes))
+    jws::from_json::<Parts>(bytes).map_err(|_| why_malformed(bytes))
 }
 
 /// What is wrong with a disclosure the fast reader refused.

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::{
     disclosure::Parsed, ClaimPath, PathElement, SdJwtError, MAX_DEPTH, SD_ALG, VC_NEVER_DISCLOSABLE,
 };
-use crate::jws::JoseError;
+use crate::jws::{self, JoseError};
 
 /// An issuer-signed payload as the resolver reads it: the claims, and the
 /// top-level `_sd` (where nearly every digest sits) and `_sd_alg` kept
@@ -30,7 +30,7 @@ enum Digests<'a> {
 impl<'a> Payload<'a> {
     /// Reads a payload, which must be a JSON object.
     pub(crate) fn read(json: &'a [u8]) -> Result<Self, JoseError> {
-        serde_json::from_slice(json).map_err(|_| JoseError::NotObject("payload"))
+        jws::from_json(json).map_err(|_| JoseError::NotObject("payload"))
     }
 }
 
@@ -295,9 +295,13 @@ pub(crate) fn resolve(
 /// zeros, which sort before every byte, so the order stays the bytes'.)
 fn digest_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     fn prefix(d: &[u8]) -> u64 {
+        // A fixed-size load for every real digest; only a short text is
+        // copied (a variable-length copy is a library call).
+        if let Some(p) = d.first_chunk::<8>() {
+            return u64::from_be_bytes(*p);
+        }
         let mut p = [0u8; 8];
-        let n = d.len().min(8);
-        p[..n].copy_from_slice(&d[..n]);
+        p[..d.len()].copy_from_slice(d);
         u64::from_be_bytes(p)
     }
     prefix(a).cmp(&prefix(b)).then_with(|| a.cmp(b))

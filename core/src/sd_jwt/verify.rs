@@ -415,7 +415,7 @@ fn verify_kb_signature_and_hash<'a>(
     if !jws::opens_object(&jwt.payload) {
         return Err(not_object());
     }
-    let claims: KbClaims<'_> = serde_json::from_slice(&jwt.payload).map_err(|_| not_object())?;
+    let claims: KbClaims<'_> = jws::from_json(&jwt.payload).map_err(|_| not_object())?;
     let expected = b64::Digest::of(sd_input.as_bytes());
     let presented = text(&claims.sd_hash).unwrap_or_default();
     if !constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
