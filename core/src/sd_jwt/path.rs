@@ -119,11 +119,52 @@ impl ClaimPath {
     /// `concrete.len()` elements of this pattern, or this whole pattern is
     /// matched by a prefix of `concrete`.
     pub fn related_to(&self, concrete: &[PathElement]) -> bool {
-        self.0.iter().zip(concrete).all(|(p, c)| match (p, c) {
-            (PathElement::Key(p), PathElement::Key(c)) => same_name(p, c),
-            (PathElement::AllElements, PathElement::Index(_)) => true,
-            _ => p == c,
-        })
+        self.0
+            .iter()
+            .zip(concrete)
+            .all(|(p, c)| p.matches(c.step()))
+    }
+}
+
+/// A path element borrowed: what the resolver holds for each step down
+/// (so it copies a claim name only into a path it records).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+    All,
+}
+
+impl Step<'_> {
+    /// The owned element.
+    pub(crate) fn to_element(self) -> PathElement {
+        match self {
+            Step::Key(k) => PathElement::Key(k.to_owned()),
+            Step::Index(i) => PathElement::Index(i),
+            Step::All => PathElement::AllElements,
+        }
+    }
+}
+
+impl PathElement {
+    /// This element, borrowed.
+    pub(crate) fn step(&self) -> Step<'_> {
+        match self {
+            PathElement::Key(k) => Step::Key(k),
+            PathElement::Index(i) => Step::Index(*i),
+            PathElement::AllElements => Step::All,
+        }
+    }
+
+    /// Whether this element of a pattern matches `concrete`: the same key
+    /// or index, or every element against an index.
+    pub(crate) fn matches(&self, concrete: Step<'_>) -> bool {
+        match (self, concrete) {
+            (PathElement::Key(p), Step::Key(c)) => same_name(p, c),
+            (PathElement::Index(p), Step::Index(c)) => *p == c,
+            (PathElement::AllElements, Step::Index(_) | Step::All) => true,
+            _ => false,
+        }
     }
 }
 

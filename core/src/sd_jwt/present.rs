@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::{
-    resolve::{resolve, Payload},
+    resolve::{resolve, Payload, Record},
     verify::split,
     ClaimPath, SdJwtError, KB_TYP,
 };
@@ -46,7 +46,7 @@ pub fn present(
     let jwt = jws::decode(compact.issuer_jwt)?;
     let payload = Payload::read(&jwt.payload)?;
     let mut disclosures = compact.parse_disclosures()?;
-    let resolved = resolve(payload, &mut disclosures, false, true)?;
+    let resolved = resolve(payload, &mut disclosures, false, Record::RelatedTo(paths))?;
 
     let all = Value::Object(resolved.claims);
     for p in paths {
@@ -58,8 +58,8 @@ pub fn present(
     let mut out = String::with_capacity(sd_jwt.len());
     out.push_str(compact.issuer_jwt);
     out.push('~');
-    for (d, dpath) in disclosures.iter().zip(&resolved.paths) {
-        if paths.iter().any(|p| p.related_to(&dpath.0)) {
+    for (d, related) in disclosures.iter().zip(&resolved.related) {
+        if *related {
             out.push_str(d.encoded);
             out.push('~');
         }

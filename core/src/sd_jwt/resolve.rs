@@ -6,7 +6,8 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::{
-    disclosure::Parsed, ClaimPath, PathElement, SdJwtError, MAX_DEPTH, SD_ALG, VC_NEVER_DISCLOSABLE,
+    disclosure::Parsed, path::Step, ClaimPath, PathElement, SdJwtError, MAX_DEPTH, SD_ALG,
+    VC_NEVER_DISCLOSABLE,
 };
 use crate::jws::{self, JoseError};
 
@@ -204,14 +205,73 @@ impl<'de> serde::Deserialize<'de> for Digests<'de> {
     }
 }
 
-/// The outcome of resolving: processed claims and, if asked, the claim path
-/// of every disclosure (in input order).
+/// What the resolver notes about where each disclosure sits.
+#[derive(Clone, Copy)]
+pub(crate) enum Record<'r> {
+    /// Its claim path (a verifier reports what was disclosed).
+    Paths,
+    /// Whether one of these paths leads to it or into it (a holder choosing
+    /// what to present): nothing is copied.
+    RelatedTo(&'r [ClaimPath]),
+}
+
+/// The outcome of resolving: processed claims and, in input order, each
+/// disclosure's claim path ([`Record::Paths`]) or whether it is related to
+/// a requested path ([`Record::RelatedTo`]); the other list is empty.
 pub(crate) struct Resolved {
     pub claims: Map<String, Value>,
     pub paths: Vec<ClaimPath>,
+    pub related: Vec<bool>,
 }
 
-struct Resolver<'a, 'b, 'p> {
+/// Where the resolver stands: the steps down from the claims, each held on
+/// the stack of the level that took it.
+struct At<'a> {
+    up: Option<&'a At<'a>>,
+    step: Step<'a>,
+    /// The length of the path down to here.
+    len: usize,
+}
+
+impl<'a> At<'a> {
+    fn below(up: Option<&'a At<'a>>, step: Step<'a>) -> Self {
+        At {
+            up,
+            step,
+            len: up.map_or(0, |a| a.len) + 1,
+        }
+    }
+}
+
+/// The claim path down to `at`.
+fn path_of(at: &At<'_>) -> ClaimPath {
+    let mut steps = vec![PathElement::AllElements; at.len];
+    let mut cur = Some(at);
+    while let Some(a) = cur {
+        // Each level is one shorter than the one below it.
+        if let Some(slot) = a.len.checked_sub(1).and_then(|i| steps.get_mut(i)) {
+            *slot = a.step.to_element();
+        }
+        cur = a.up;
+    }
+    ClaimPath(steps)
+}
+
+/// Whether `pattern` and the path down to `at` lead into one another
+/// ([`ClaimPath::related_to`] without building the path).
+fn leads(pattern: &ClaimPath, at: &At<'_>) -> bool {
+    let mut cur = Some(at);
+    while let Some(a) = cur {
+        let element = a.len.checked_sub(1).and_then(|i| pattern.0.get(i));
+        if element.is_some_and(|e| !e.matches(a.step)) {
+            return false;
+        }
+        cur = a.up;
+    }
+    true
+}
+
+struct Resolver<'a, 'b, 'p, 'r> {
     /// Names and values are moved out as they are placed (each at most once).
     disclosures: &'a mut [Parsed<'b>],
     /// Disclosure indices sorted by digest, for binary search.
@@ -220,18 +280,19 @@ struct Resolver<'a, 'b, 'p> {
     /// undisclosed claims): checked for repeats once at the end.
     unmatched: Vec<Cow<'p, str>>,
     vc: bool,
-    record_paths: bool,
+    record: Record<'r>,
     paths: Vec<ClaimPath>,
+    related: Vec<bool>,
 }
 
 /// Resolves `payload` with `disclosures`. With `vc`, SD-JWT VC's
-/// never-disclosable claims are enforced. With `record_paths`, the path of
-/// each disclosure is returned (holders use it to choose what to disclose).
+/// never-disclosable claims are enforced. `record` says what is noted of
+/// each disclosure's place.
 pub(crate) fn resolve(
     payload: Payload<'_>,
     disclosures: &mut [Parsed<'_>],
     vc: bool,
-    record_paths: bool,
+    record: Record<'_>,
 ) -> Result<Resolved, SdJwtError> {
     let Payload {
         claims: payload,
@@ -267,11 +328,17 @@ pub(crate) fn resolve(
         // Room for a credential's decoys and undisclosed claims.
         unmatched: Vec::with_capacity(16),
         vc,
-        record_paths,
-        paths: vec![ClaimPath::default(); if record_paths { count } else { 0 }],
+        record,
+        paths: match record {
+            Record::Paths => vec![ClaimPath::default(); count],
+            Record::RelatedTo(_) => Vec::new(),
+        },
+        related: match record {
+            Record::Paths => Vec::new(),
+            Record::RelatedTo(_) => vec![false; count],
+        },
     };
-    let mut path = Vec::new();
-    let claims = r.object(payload, sd, &mut path, 0)?;
+    let claims = r.object(payload, sd, None, 0)?;
     r.unmatched
         .sort_unstable_by(|a, b| digest_order(a.as_bytes(), b.as_bytes()));
     if r.unmatched
@@ -286,6 +353,7 @@ pub(crate) fn resolve(
     Ok(Resolved {
         claims,
         paths: r.paths,
+        related: r.related,
     })
 }
 
@@ -307,24 +375,35 @@ fn digest_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     prefix(a).cmp(&prefix(b)).then_with(|| a.cmp(b))
 }
 
-impl<'p> Resolver<'_, '_, 'p> {
-    fn value(
-        &mut self,
-        v: Value,
-        path: &mut Vec<PathElement>,
-        depth: usize,
-    ) -> Result<Value, SdJwtError> {
+impl<'p> Resolver<'_, '_, 'p, '_> {
+    fn value(&mut self, v: Value, at: Option<&At<'_>>, depth: usize) -> Result<Value, SdJwtError> {
         if depth > MAX_DEPTH {
             return Err(SdJwtError::Malformed("claims nested too deeply".into()));
         }
         Ok(match v {
             Value::Object(mut m) => {
                 let sd = m.remove("_sd").map(Digests::from);
-                Value::Object(self.object(m, sd, path, depth + 1)?)
+                Value::Object(self.object(m, sd, at, depth + 1)?)
             }
-            Value::Array(a) => Value::Array(self.array(a, path, depth + 1)?),
+            Value::Array(a) => Value::Array(self.array(a, at, depth + 1)?),
             other => other,
         })
+    }
+
+    /// Notes where disclosure `i` was placed.
+    fn note(&mut self, i: usize, at: &At<'_>) {
+        match self.record {
+            Record::Paths => {
+                if let Some(slot) = self.paths.get_mut(i) {
+                    *slot = path_of(at);
+                }
+            }
+            Record::RelatedTo(patterns) => {
+                if let Some(slot) = self.related.get_mut(i) {
+                    *slot = patterns.iter().any(|p| leads(p, at));
+                }
+            }
+        }
     }
 
     /// The disclosure behind `digest`, if presented; a digest seen twice
@@ -344,25 +423,19 @@ impl<'p> Resolver<'_, '_, 'p> {
         }
     }
 
-    /// Whether `v` may hold digests below it (only objects and arrays do).
-    fn nested(v: &Value) -> bool {
-        matches!(v, Value::Object(_) | Value::Array(_))
-    }
-
     /// Resolves an object whose `_sd` member (if any) was taken out as `sd`.
     fn object(
         &mut self,
         mut map: Map<String, Value>,
         sd: Option<Digests<'p>>,
-        path: &mut Vec<PathElement>,
+        at: Option<&At<'_>>,
         depth: usize,
     ) -> Result<Map<String, Value>, SdJwtError> {
-        // Resolved in place; scalars hold no digests, so no path is built for them.
+        // Resolved in place; scalars hold no digests.
         for (k, v) in map.iter_mut() {
-            if Self::nested(v) {
-                path.push(PathElement::Key(k.clone()));
-                *v = self.value(std::mem::take(v), path, depth)?;
-                path.pop();
+            if matches!(v, Value::Object(_) | Value::Array(_)) {
+                let here = At::below(at, Step::Key(k));
+                *v = self.value(std::mem::take(v), Some(&here), depth)?;
             }
         }
         let mut out = map;
@@ -384,28 +457,18 @@ impl<'p> Resolver<'_, '_, 'p> {
             if name == "_sd" || name == "..." {
                 return Err(SdJwtError::ReservedClaimName(name));
             }
-            if self.vc && path.is_empty() && VC_NEVER_DISCLOSABLE.contains(&name.as_str()) {
+            if self.vc && at.is_none() && VC_NEVER_DISCLOSABLE.contains(&name.as_str()) {
                 return Err(SdJwtError::NotDisclosable(name));
             }
             if out.contains_key(&name) {
                 return Err(SdJwtError::ClaimCollision(name));
             }
             self.disclosures[i].used = true;
-            if self.record_paths {
-                let mut recorded = Vec::with_capacity(path.len() + 1);
-                recorded.extend_from_slice(path);
-                recorded.push(PathElement::Key(name.clone()));
-                self.paths[i] = ClaimPath(recorded);
-            }
             let value = std::mem::take(&mut self.disclosures[i].value);
-            let v = if Self::nested(&value) {
-                path.push(PathElement::Key(name.clone()));
-                let v = self.value(value, path, depth)?;
-                path.pop();
-                v
-            } else {
-                // A scalar: only the nesting limit applies (no path needed).
-                self.value(value, path, depth)?
+            let v = {
+                let here = At::below(at, Step::Key(&name));
+                self.note(i, &here);
+                self.value(value, Some(&here), depth)?
             };
             out.insert(name, v);
         }
@@ -415,13 +478,13 @@ impl<'p> Resolver<'_, '_, 'p> {
     fn array(
         &mut self,
         items: Vec<Value>,
-        path: &mut Vec<PathElement>,
+        at: Option<&At<'_>>,
         depth: usize,
     ) -> Result<Vec<Value>, SdJwtError> {
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             // Positions count the elements a holder sees (decoys excluded).
-            path.push(PathElement::Index(out.len()));
+            let here = At::below(at, Step::Index(out.len()));
             match item {
                 Value::Object(mut o) if o.len() == 1 && o.contains_key("...") => {
                     let Some(Value::String(d)) = o.remove("...") else {
@@ -434,17 +497,14 @@ impl<'p> Resolver<'_, '_, 'p> {
                             return Err(SdJwtError::DisclosureKindMismatch);
                         }
                         self.disclosures[i].used = true;
-                        if self.record_paths {
-                            self.paths[i] = ClaimPath(path.clone());
-                        }
+                        self.note(i, &here);
                         let value = std::mem::take(&mut self.disclosures[i].value);
-                        out.push(self.value(value, path, depth)?);
+                        out.push(self.value(value, Some(&here), depth)?);
                     }
                     // An unmatched digest is a decoy or an undisclosed element: dropped.
                 }
-                other => out.push(self.value(other, path, depth)?),
+                other => out.push(self.value(other, Some(&here), depth)?),
             }
-            path.pop();
         }
         Ok(out)
     }
@@ -452,7 +512,41 @@ impl<'p> Resolver<'_, '_, 'p> {
 
 #[cfg(test)]
 mod tests {
-    use super::digest_order;
+    use super::{digest_order, leads, path_of, At, ClaimPath, Step};
+
+    #[test]
+    fn places_match_paths_as_built_paths_do() {
+        // address.1.street, built step by step as the resolver does.
+        let a = At::below(None, Step::Key("address"));
+        let b = At::below(Some(&a), Step::Index(1));
+        let c = At::below(Some(&b), Step::Key("street"));
+        let built = path_of(&c);
+        assert_eq!(built, ClaimPath::parse_dotted("address.1.street").unwrap());
+        assert_eq!(path_of(&a), ClaimPath::keys(&["address"]));
+        for pattern in [
+            "address",
+            "address.1",
+            "address.*",
+            "address.1.street",
+            "address.*.street",
+            "address.1.street.more",
+            "address.0",
+            "address.1.city",
+            "addresses",
+            "address.street",
+            "*",
+            "0",
+        ] {
+            let p = ClaimPath::parse_dotted(pattern).unwrap();
+            for (at, path) in [(&a, path_of(&a)), (&b, path_of(&b)), (&c, built.clone())] {
+                assert_eq!(
+                    leads(&p, at),
+                    p.related_to(&path.0),
+                    "{pattern} vs {path:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn digests_order_as_their_bytes_do() {

@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use super::{
     disclosure::Parsed,
-    resolve::{resolve, MaybeStr, Payload},
+    resolve::{resolve, MaybeStr, Payload, Record},
     SdJwtError, KB_TYP, MAX_TOKEN_LEN, VC_TYP,
 };
 use crate::{b64, jws, Jwk, VerifyingKey};
@@ -294,7 +294,7 @@ fn verify_parts(
     // §7.1 step 3–5: disclosures.
     let mut disclosures = compact.parse_disclosures()?;
     let vc = options.typ == TypPolicy::SdJwtVc;
-    let resolved = resolve(payload, &mut disclosures, vc, true)?;
+    let resolved = resolve(payload, &mut disclosures, vc, Record::Paths)?;
     let (claims, disclosed) = (resolved.claims, resolved.paths);
     if vc && !claims.get("vct").is_some_and(Value::is_string) {
         return Err(SdJwtError::MissingVct);
