@@ -133,6 +133,16 @@ pub fn sd_jwt_presentation(data: &[u8]) {
         &vk,
         &VerifyOptions::vc(NOW).with_key_binding("https://rp.example", "n-1"),
     );
+    // A holder choosing from the fuzzed disclosures: keys, an index and
+    // every element, so nested and array places are matched in place.
+    let chosen = [
+        "name",
+        "address.street",
+        "nationalities.0",
+        "nationalities.*",
+    ]
+    .map(|p| ClaimPath::parse_dotted(p).expect("path"));
+    let _ = sd_jwt::present(&token, &chosen, None);
     // The whole thing fuzzed, too.
     let _ = sd_jwt::verify(text(data), &vk, &VerifyOptions::vc(NOW));
     // The issuer-signed payload and the key-binding payload as raw JSON text

@@ -473,6 +473,37 @@ mod tests {
             verify(&arr, &vk).unwrap_err(),
             JoseError::NotObject("payload")
         );
+
+        // Four parts are refused as such even when the header is bad too.
+        assert_eq!(
+            verify("!!.e30.e30.AA", &vk).unwrap_err(),
+            JoseError::Malformed("expected three dot-separated parts")
+        );
+
+        // Bytes that are not UTF-8, in a header string or behind a valid
+        // signature in the payload, are not JSON.
+        let bad_header = format!(
+            "{}.e30.AA",
+            b64::encode(b"{\"alg\":\"ES256\",\"typ\":\"\xff\"}")
+        );
+        assert_eq!(
+            verify(&bad_header, &vk).unwrap_err(),
+            JoseError::NotObject("header")
+        );
+        let input = format!(
+            "{}.{}",
+            b64::encode(br#"{"alg":"ES256"}"#),
+            b64::encode(b"{\"a\":\"\xc3\x28\"}")
+        );
+        let signed = format!(
+            "{input}.{}",
+            b64::encode(es.sign(input.as_bytes()).unwrap())
+        );
+        assert_eq!(
+            verify(&signed, &vk).unwrap_err(),
+            JoseError::NotObject("payload")
+        );
+        assert!(decode(&signed).unwrap().payload_as::<Value>().is_err());
     }
 
     #[test]

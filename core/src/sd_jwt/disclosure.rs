@@ -216,6 +216,11 @@ mod tests {
         assert_eq!(why("[\"s\"]"), "must have 2 or 3 elements");
         assert_eq!(why("[\"s\", \"n\", 2, 3]"), "must have 2 or 3 elements");
         assert_eq!(why("[\"s\", \"n\", 2] x"), "not a JSON array");
+        // Bytes that are not UTF-8 are not JSON text.
+        match Disclosure::parse(&b64::encode(b"[\"s\", \"n\", \"\xff\"]")) {
+            Err(SdJwtError::MalformedDisclosure(m)) => assert_eq!(m, "not a JSON array"),
+            other => panic!("{other:?}"),
+        }
         // Escapes in the salt and the name are read as JSON strings.
         let d = Disclosure::parse(&enc("[\"s\\u0041\", \"n\\\"q\", {\"a\": [1]}]")).unwrap();
         assert_eq!(d.name.as_deref(), Some("n\"q"));

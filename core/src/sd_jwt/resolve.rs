@@ -512,7 +512,16 @@ impl<'p> Resolver<'_, '_, 'p, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{digest_order, leads, path_of, At, ClaimPath, Step};
+    use super::{digest_order, leads, path_of, At, ClaimPath, JoseError, Payload, Step};
+
+    #[test]
+    fn a_payload_must_be_utf8() {
+        assert!(Payload::read(br#"{"a": "\u00e9"}"#).is_ok());
+        assert!(matches!(
+            Payload::read(b"{\"a\": \"\xe9\"}"),
+            Err(JoseError::NotObject("payload"))
+        ));
+    }
 
     #[test]
     fn places_match_paths_as_built_paths_do() {
