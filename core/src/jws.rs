@@ -262,17 +262,20 @@ pub fn sign(
 }
 
 /// Signs `payload`, serialised straight from its type (no `Value` tree on
-/// the way), under a header of `alg`, `kid` when given, and `typ`.
+/// the way), under a header of `alg`, `kid` when given, and `typ`, and
+/// appends the compact JWS to `out` (a presentation or an SD-JWT written
+/// in one buffer).
 ///
 /// `size_hint` is the payload's expected JSON length: the text is written
 /// into a buffer of that size, so a small one does not take a large block.
-pub(crate) fn sign_typed<P: serde::Serialize>(
+pub(crate) fn sign_typed_into<P: serde::Serialize>(
+    out: &mut String,
     typ: &str,
     kid: Option<&str>,
     payload: &P,
     size_hint: usize,
     signer: &dyn Signer,
-) -> Result<String, JoseError> {
+) -> Result<(), JoseError> {
     // Members in the order a sorted map would write them.
     #[derive(serde::Serialize)]
     struct Header<'a> {
@@ -290,7 +293,8 @@ pub(crate) fn sign_typed<P: serde::Serialize>(
     let unserialisable = |_| JoseError::Signing("payload does not serialise".into());
     let mut body = Vec::with_capacity(size_hint);
     serde_json::to_writer(&mut body, payload).map_err(unserialisable)?;
-    sign_json(
+    sign_json_into(
+        out,
         &serde_json::to_vec(&header).map_err(unserialisable)?,
         &body,
         signer,
@@ -303,14 +307,35 @@ pub(crate) fn sign_json(
     payload: &[u8],
     signer: &dyn Signer,
 ) -> Result<String, JoseError> {
-    let mut input = String::with_capacity((header.len() + payload.len()) * 4 / 3 + 100);
-    b64::encode_into(header, &mut input);
-    input.push('.');
-    b64::encode_into(payload, &mut input);
-    let sig = signer.sign(input.as_bytes())?;
-    input.push('.');
-    b64::encode_into(sig, &mut input);
-    Ok(input)
+    let mut out = String::new();
+    sign_json_into(&mut out, header, payload, signer)?;
+    Ok(out)
+}
+
+/// [`sign_json`], appending the JWS to `out` and signing what it appended;
+/// on failure `out` is left as it was.
+pub(crate) fn sign_json_into(
+    out: &mut String,
+    header: &[u8],
+    payload: &[u8],
+    signer: &dyn Signer,
+) -> Result<(), JoseError> {
+    let start = out.len();
+    out.reserve((header.len() + payload.len()) * 4 / 3 + 100);
+    b64::encode_into(header, out);
+    out.push('.');
+    b64::encode_into(payload, out);
+    // `start` was the length before, so it is within the text.
+    let sig = match signer.sign(&out.as_bytes()[start..]) {
+        Ok(sig) => sig,
+        Err(e) => {
+            out.truncate(start);
+            return Err(e);
+        }
+    };
+    out.push('.');
+    b64::encode_into(sig, out);
+    Ok(())
 }
 
 /// A JWS header with `typ` set.
@@ -328,13 +353,36 @@ mod tests {
     use crate::SoftwareKey;
 
     #[test]
+    fn a_failed_signature_leaves_the_buffer_as_it_was() {
+        struct Refusing(SoftwareKey);
+        impl Signer for Refusing {
+            fn alg(&self) -> Alg {
+                Alg::Es256
+            }
+            fn sign(&self, _: &[u8]) -> Result<Vec<u8>, JoseError> {
+                Err(JoseError::Signing("refused".into()))
+            }
+            fn public_jwk(&self) -> Jwk {
+                self.0.public_jwk()
+            }
+        }
+        let signer = Refusing(SoftwareKey::generate_es256().unwrap());
+        let mut out = String::from("jwt~disclosure~");
+        let err = sign_typed_into(&mut out, "kb+jwt", None, &json!({"a": 1}), 16, &signer);
+        assert_eq!(err.unwrap_err(), JoseError::Signing("refused".into()));
+        assert_eq!(out, "jwt~disclosure~");
+    }
+
+    #[test]
     fn a_typed_signature_carries_alg_kid_and_typ_and_verifies() {
         let key = SoftwareKey::generate_es256().unwrap();
         let payload = json!({"n": 1, "s": "x"});
         for kid in [None, Some("k-1")] {
-            let token = sign_typed("kb+jwt", kid, &payload, 64, &key).unwrap();
+            let mut token = String::from("prefix~");
+            sign_typed_into(&mut token, "kb+jwt", kid, &payload, 64, &key).unwrap();
+            let token = token.strip_prefix("prefix~").unwrap();
             let (header, claims) =
-                verify(&token, &key.public_jwk().verifying_key().unwrap()).unwrap();
+                verify(token, &key.public_jwk().verifying_key().unwrap()).unwrap();
             assert_eq!(header.alg, "ES256");
             assert_eq!(header.typ.as_deref(), Some("kb+jwt"));
             assert_eq!(header.kid.as_deref(), kid);

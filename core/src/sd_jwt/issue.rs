@@ -164,10 +164,12 @@ pub fn issue(
     if let Node::Object { sd_alg, .. } = &mut payload {
         *sd_alg = true;
     }
-    // Room for a typical credential's claims, so the text seldom grows.
-    let jwt = jws::sign_typed(&options.typ, options.kid.as_deref(), &payload, 2048, signer)?;
-    let mut out = jwt;
-    out.reserve(c.tail.len() + 1);
+    // Room for a typical credential's claims, so the text seldom grows:
+    // the signed JWT (base64 of up to 2 KiB of claims and its signature)
+    // and the disclosures after it, in one buffer.
+    let mut out = String::with_capacity(2048 * 4 / 3 + 256 + c.tail.len());
+    let kid = options.kid.as_deref();
+    jws::sign_typed_into(&mut out, &options.typ, kid, &payload, 2048, signer)?;
     out.push('~');
     out.push_str(&c.tail);
     Ok(out)

@@ -55,7 +55,12 @@ pub fn present(
         }
     }
 
-    let mut out = String::with_capacity(sd_jwt.len());
+    // `iat`, `aud`, `nonce` and a 43-character `sd_hash`.
+    let kb_size = key_binding
+        .as_ref()
+        .map_or(0, |kb| 96 + kb.audience.len() + kb.nonce.len());
+    // The presentation, key-binding JWT included, in one buffer.
+    let mut out = String::with_capacity(sd_jwt.len() + kb_size * 4 / 3 + 256);
     out.push_str(compact.issuer_jwt);
     out.push('~');
     for (d, related) in disclosures.iter().zip(&resolved.related) {
@@ -72,11 +77,7 @@ pub fn present(
             nonce: kb.nonce,
             sd_hash: sd_hash.as_str(),
         };
-        // `iat`, `aud`, `nonce` and a 43-character `sd_hash`.
-        let size_hint = 96 + kb.audience.len() + kb.nonce.len();
-        out.push_str(&jws::sign_typed(
-            KB_TYP, None, &payload, size_hint, kb.signer,
-        )?);
+        jws::sign_typed_into(&mut out, KB_TYP, None, &payload, kb_size, kb.signer)?;
     }
     Ok(out)
 }
